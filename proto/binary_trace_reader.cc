@@ -1,0 +1,289 @@
+#include "proto/binary_trace_reader.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "proto/frame.h"
+
+namespace vmreplay {
+
+BinaryTraceReader::BinaryTraceReader(std::string path, std::FILE* file, uint64_t file_size,
+                                     const ReaderOptions& options)
+    : path_(std::move(path)), file_(file), file_size_(file_size), options_(options) {}
+
+BinaryTraceReader::~BinaryTraceReader() { std::fclose(file_); }
+
+Status BinaryTraceReader::Open(const std::string& path, const ReaderOptions& options,
+                               std::unique_ptr<BinaryTraceReader>* out) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return Status::Error(path + ": cannot open: " + std::strerror(errno));
+  struct stat st {};
+  if (fstat(fileno(file), &st) != 0 || !S_ISREG(st.st_mode)) {
+    std::fclose(file);
+    return Status::Error(path + ": not a regular file");
+  }
+  std::unique_ptr<BinaryTraceReader> reader(
+      new BinaryTraceReader(path, file, static_cast<uint64_t>(st.st_size), options));
+  VMREPLAY_RETURN_IF_ERROR(reader->ReadHeader());
+  *out = std::move(reader);
+  return Status::Ok();
+}
+
+std::string BinaryTraceReader::Where(uint64_t offset, FrameKind kind) const {
+  const std::string frame =
+      kind == FrameKind::kChunk ? "chunk " + std::to_string(chunk_ordinal_) : "footer";
+  return path_ + ": " + frame + " (byte offset " +
+         std::to_string(offset) + ", event index " + std::to_string(next_event_index_) + ")";
+}
+
+bool BinaryTraceReader::ReadAt(uint64_t offset, void* dst, size_t size) {
+  if (offset > file_size_ || size > file_size_ - offset) return false;
+  // pread: one system call per frame, no stdio buffering to keep in step with our offsets.
+  auto* out = static_cast<char*>(dst);
+  while (size > 0) {
+    ssize_t n = pread(fileno(file_), out, size, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    out += n;
+    size -= static_cast<size_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+  return true;
+}
+
+Status BinaryTraceReader::ReadHeader() {
+  if (file_size_ == 0) return Status::Error(path_ + ": empty file (0 bytes), not a vmreplay trace");
+  char magic[sizeof kFileMagic];
+  if (file_size_ < sizeof magic || !ReadAt(0, magic, sizeof magic) ||
+      std::memcmp(magic, kFileMagic, sizeof magic) != 0) {
+    return Status::Error(path_ + ": not a vmreplay trace (bad magic at byte offset 0)");
+  }
+  unsigned char head[kFrameHeaderSize];
+  const uint64_t at = sizeof magic;
+  if (!ReadAt(at, head, sizeof head)) {
+    return Status::Error(path_ + ": header (byte offset 8): truncated; the file ends at byte " +
+                         std::to_string(file_size_));
+  }
+  FrameHeader frame;
+  std::string why;
+  if (!ParseFrameHeader(head, &frame, &why) || frame.kind != FrameKind::kHeader) {
+    return Status::Error(
+        path_ + ": header (byte offset 8): " + (why.empty() ? "first frame is not a header" : why));
+  }
+  payload_.resize(frame.length);
+  if (!ReadAt(at + kFrameHeaderSize, payload_.data(), frame.length)) {
+    return Status::Error(path_ + ": header (byte offset 8): truncated; it needs " +
+                         std::to_string(frame.length) + " bytes, the file ends at byte " +
+                         std::to_string(file_size_));
+  }
+  if (Checksum(payload_.data(), payload_.size()) != frame.checksum) {
+    return Status::Error(path_ + ": header (byte offset 8): checksum mismatch");
+  }
+  if (!header_.ParseFromString(payload_)) {
+    return Status::Error(path_ + ": header (byte offset 8): header message does not parse");
+  }
+  if (header_.format_major() > kFormatMajor || header_.format_major() == 0) {
+    return Status::Error(path_ + ": format version " + std::to_string(header_.format_major()) +
+                         "." + std::to_string(header_.format_minor()) +
+                         " is not supported by this reader (it reads " +
+                         std::to_string(kFormatMajor) + ".x)");
+  }
+  offset_ = at + kFrameHeaderSize + frame.length;
+  return Status::Ok();
+}
+
+bool BinaryTraceReader::Report(uint64_t offset, const std::string& what, FrameKind kind) {
+  if (!options_.skip_damage) {
+    status_ = Status::Error(Where(offset, kind) + ": " + what + "; " + std::to_string(events_read_) +
+                            " events before it are intact");
+    done_ = true;
+    return false;
+  }
+  damage_.push_back(Damage{kind == FrameKind::kChunk ? std::string("chunk ") +
+                                                          std::to_string(chunk_ordinal_)
+                                                    : std::string("footer"),
+                           offset, events_read_, what});
+  return true;
+}
+
+bool BinaryTraceReader::Resync(uint64_t from) {
+  // Scan forward for the next frame whose header and checksum are valid.
+  std::string window;
+  constexpr size_t kWindow = 1 << 20;
+  uint64_t pos = from;
+  while (pos + kFrameHeaderSize <= file_size_) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(kWindow, file_size_ - pos));
+    window.resize(n);
+    if (!ReadAt(pos, window.data(), n)) break;
+    for (size_t i = 0; i + 4 <= n; ++i) {
+      if (static_cast<unsigned char>(window[i]) != (kFrameSync & 0xff) ||
+          std::memcmp(window.data() + i, "VMRF", 4) != 0) {
+        continue;
+      }
+      uint64_t candidate = pos + i;
+      unsigned char head[kFrameHeaderSize];
+      FrameHeader frame;
+      std::string why;
+      if (!ReadAt(candidate, head, sizeof head) || !ParseFrameHeader(head, &frame, &why)) continue;
+      if (frame.length > file_size_ - candidate - kFrameHeaderSize) continue;
+      std::string body(frame.length, '\0');
+      if (!ReadAt(candidate + kFrameHeaderSize, body.data(), body.size())) continue;
+      if (Checksum(body.data(), body.size()) != frame.checksum) continue;
+      offset_ = candidate;
+      return true;
+    }
+    if (n < kWindow) break;
+    pos += n - 3;  // keep a possible sync word that straddles windows
+  }
+  offset_ = file_size_;
+  return false;
+}
+
+bool BinaryTraceReader::LoadNextChunk() {
+  while (!done_) {
+    if (offset_ == file_size_) {
+      done_ = true;
+      if (!has_footer_) {
+        Report(offset_, "truncated: the file ends without a footer", FrameKind::kFooter);
+      }
+      return false;
+    }
+    const uint64_t at = offset_;
+    unsigned char head[kFrameHeaderSize];
+    FrameHeader frame;
+    std::string why;
+    if (!ReadAt(at, head, sizeof head)) {
+      if (!Report(at,
+                  "truncated frame header (" + std::to_string(file_size_ - at) + " bytes left)")) {
+        return false;
+      }
+      done_ = true;
+      return false;
+    }
+    if (!ParseFrameHeader(head, &frame, &why)) {
+      if (!Report(at, why)) return false;
+      if (!Resync(at + 1)) done_ = true;
+      ++chunk_ordinal_;
+      continue;
+    }
+    if (frame.length > file_size_ - at - kFrameHeaderSize) {
+      if (!Report(at, "truncated " + std::string(FrameKindName(frame.kind)) + ": frame needs " +
+                          std::to_string(frame.length) + " bytes, " +
+                          std::to_string(file_size_ - at - kFrameHeaderSize) + " remain")) {
+        return false;
+      }
+      if (!Resync(at + 1)) done_ = true;
+      continue;
+    }
+    payload_.resize(frame.length);
+    if (!ReadAt(at + kFrameHeaderSize, payload_.data(), frame.length)) {
+      Report(at, "read error");
+      done_ = true;
+      return false;
+    }
+    const uint64_t sum = Checksum(payload_.data(), payload_.size());
+    if (sum != frame.checksum) {
+      if (!Report(at, std::string(FrameKindName(frame.kind)) + " checksum mismatch")) return false;
+      ++chunk_ordinal_;
+      if (!Resync(at + 1)) done_ = true;
+      continue;
+    }
+    offset_ = at + kFrameHeaderSize + frame.length;
+    if (has_footer_) {
+      if (!Report(at, "data after the footer")) return false;
+      continue;
+    }
+    if (frame.kind == FrameKind::kHeader) {
+      if (!Report(at, "a second header frame")) return false;
+      continue;
+    }
+    if (frame.kind == FrameKind::kFooter) {
+      if (!footer_.ParseFromString(payload_)) {
+        if (!Report(at, "footer message does not parse", FrameKind::kFooter)) return false;
+        continue;
+      }
+      has_footer_ = true;
+      const uint64_t expect_sum =
+          Checksum(chunk_checksums_.data(), chunk_checksums_.size() * sizeof(uint64_t));
+      if (footer_.event_count() != next_event_index_) {
+        if (!Report(at, "footer counts " + std::to_string(footer_.event_count()) +
+                                " events, the chunks hold " + std::to_string(next_event_index_),
+                    FrameKind::kFooter)) {
+          return false;
+        }
+      } else if (footer_.chunk_count() != chunk_checksums_.size() ||
+                 footer_.chunks_checksum() != expect_sum) {
+        if (!Report(at, "footer checksum of the chunk sequence does not match (" +
+                            std::to_string(footer_.chunk_count()) + " chunks expected, " +
+                                std::to_string(chunk_checksums_.size()) + " read)",
+                    FrameKind::kFooter)) {
+          return false;
+        }
+      } else if (damage_.empty()) {
+        complete_ = true;
+      }
+      continue;
+    }
+    // A chunk.
+    Status s = decoder_.Decode(payload_.data(), payload_.size(),
+                               static_cast<uint32_t>(strings_.size()), !damage_.empty(), &chunk_);
+    if (!s.ok()) {
+      if (!Report(at, s.message())) return false;
+      ++chunk_ordinal_;
+      continue;
+    }
+    if (chunk_.first_event_index != next_event_index_) {
+      if (chunk_.first_event_index < next_event_index_ || !options_.skip_damage) {
+        if (!Report(at, "chunk starts at event " + std::to_string(chunk_.first_event_index) +
+                            ", expected " + std::to_string(next_event_index_))) {
+          return false;
+        }
+        ++chunk_ordinal_;
+        continue;
+      }
+      // Skip mode: the events in between were in damaged chunks.
+    }
+    if (!chunk_.strings.empty()) {
+      strings_.resize(chunk_.first_string_id - 1);
+      for (std::string& str : chunk_.strings) strings_.push_back(std::move(str));
+    }
+    chunk_checksums_.push_back(sum);
+    next_event_index_ = chunk_.first_event_index + chunk_.events.size();
+    ++chunk_ordinal_;
+    ++chunks_read_;
+    cursor_ = 0;
+    if (!chunk_.events.empty()) return true;
+  }
+  return false;
+}
+
+bool BinaryTraceReader::Next(Event* event) {
+  if (cursor_ >= chunk_.events.size()) {
+    chunk_.events.clear();
+    cursor_ = 0;
+    if (!LoadNextChunk()) return false;
+  }
+  *event = chunk_.events[cursor_++];
+  ++events_read_;
+  return true;
+}
+
+const std::vector<Event>* BinaryTraceReader::NextChunk() {
+  chunk_.events.clear();
+  cursor_ = 0;
+  if (!LoadNextChunk()) return nullptr;
+  cursor_ = chunk_.events.size();
+  events_read_ += chunk_.events.size();
+  return &chunk_.events;
+}
+
+std::string_view BinaryTraceReader::String(uint32_t id) const {
+  if (id == 0 || id > strings_.size()) return {};
+  return strings_[id - 1];
+}
+
+}  // namespace vmreplay

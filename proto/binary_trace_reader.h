@@ -1,0 +1,91 @@
+// Streaming reader of the binary trace format. Memory is bounded by one chunk, whatever the
+// trace length. In strict mode the first damage ends the read with a Status naming the file,
+// chunk, byte offset and the number of intact events; with skip_damage the reader records the
+// damage, resynchronises on the next frame and goes on, so every intact chunk is delivered.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "proto/chunk_codec.h"
+#include "proto/event_source.h"
+#include "proto/frame.h"
+
+namespace vmreplay {
+
+struct ReaderOptions {
+  bool skip_damage = false;
+};
+
+struct Damage {
+  std::string frame;           // "chunk N" (chunk frames counted from 0) or "footer"
+  uint64_t byte_offset = 0;    // where in the file it starts
+  uint64_t events_before = 0;  // intact events delivered before it
+  std::string what;
+};
+
+class BinaryTraceReader final : public EventSource {
+ public:
+  static Status Open(const std::string& path, const ReaderOptions& options,
+                     std::unique_ptr<BinaryTraceReader>* out);
+  ~BinaryTraceReader() override;
+
+  const proto::Header& header() const override { return header_; }
+  bool Next(Event* event) override;
+  const Status& status() const override { return status_; }
+  std::string_view String(uint32_t id) const override;
+  const proto::Footer* footer() const override { return has_footer_ ? &footer_ : nullptr; }
+  uint64_t events_read() const override { return events_read_; }
+
+  // The events of the next chunk, for callers that work a chunk at a time (faster than Next).
+  // Returns nullptr at the end or on error. Valid until the next call. Do not mix with Next.
+  const std::vector<Event>* NextChunk();
+
+  const std::vector<Damage>& damage() const { return damage_; }
+  uint64_t file_size() const { return file_size_; }
+  uint64_t chunks_read() const { return chunks_read_; }
+  // Bytes of the file consumed so far (for progress reporting).
+  uint64_t bytes_read() const { return offset_; }
+  // True once a footer was read and it matched everything read before it.
+  bool complete() const { return complete_; }
+
+ private:
+  BinaryTraceReader(std::string path, std::FILE* file, uint64_t file_size,
+                    const ReaderOptions& options);
+  Status ReadHeader();
+  bool LoadNextChunk();
+  // Reports damage at `offset`: fails the read in strict mode; records it in skip mode.
+  // Returns true if reading may go on.
+  bool Report(uint64_t offset, const std::string& what, FrameKind kind = FrameKind::kChunk);
+  bool Resync(uint64_t from);
+  bool ReadAt(uint64_t offset, void* dst, size_t size);
+  std::string Where(uint64_t offset, FrameKind kind) const;
+
+  std::string path_;
+  std::FILE* file_;
+  uint64_t file_size_;
+  ReaderOptions options_;
+  Status status_;
+  proto::Header header_;
+  proto::Footer footer_;
+  bool has_footer_ = false;
+  bool complete_ = false;
+  bool done_ = false;
+  uint64_t offset_ = 0;  // next frame starts here
+  uint64_t chunks_read_ = 0;
+  uint64_t chunk_ordinal_ = 0;  // chunk frames seen, intact or not
+  uint64_t events_read_ = 0;    // delivered by Next / NextChunk
+  uint64_t next_event_index_ = 0;
+  std::vector<uint64_t> chunk_checksums_;
+  std::vector<std::string> strings_;  // id i at [i - 1]
+  std::vector<Damage> damage_;
+  ChunkDecoder decoder_;
+  DecodedChunk chunk_;
+  size_t cursor_ = 0;
+  std::string payload_;
+};
+
+}  // namespace vmreplay

@@ -1,0 +1,39 @@
+// The on-disk framing of a trace: a file magic, then frames of
+// [sync u32][kind u8][reserved u8 x3][length u32][xxh3-64 u64][payload].
+// Frames are self-checking and the sync word lets a reader find the next frame after damage.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace vmreplay {
+
+inline constexpr char kFileMagic[8] = {'V', 'M', 'R', 'T', 'R', 'A', 'C', 'E'};
+inline constexpr uint32_t kFrameSync = 0x46524D56;  // "VMRF" little-endian
+inline constexpr size_t kFrameHeaderSize = 20;
+inline constexpr uint32_t kMaxFramePayload = 64u << 20;
+inline constexpr uint32_t kFormatMajor = 1;
+inline constexpr uint32_t kFormatMinor = 0;
+
+enum class FrameKind : uint8_t { kHeader = 1, kChunk = 2, kFooter = 3 };
+
+uint64_t Checksum(const void* data, size_t size);
+
+// Appends one frame to `out`.
+void AppendFrame(FrameKind kind, std::string_view payload, std::string* out);
+
+struct FrameHeader {
+  FrameKind kind;
+  uint32_t length;
+  uint64_t checksum;
+};
+
+// Parses a frame header from kFrameHeaderSize bytes. Returns false (with *why) if the sync word,
+// kind or length is impossible.
+bool ParseFrameHeader(const unsigned char* bytes, FrameHeader* header, std::string* why);
+
+std::string_view FrameKindName(FrameKind kind);
+
+}  // namespace vmreplay

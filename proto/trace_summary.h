@@ -1,0 +1,35 @@
+// What `vmreplay info` shows: one pass over a trace, in constant memory (plus one entry per
+// thread).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "proto/event.h"
+#include "proto/status.h"
+#include "proto/trace.pb.h"
+
+namespace vmreplay {
+
+struct TraceSummary {
+  proto::Header header;
+  uint64_t file_size = 0;
+  uint64_t events = 0;
+  std::array<uint64_t, kOpCount> per_op{};
+  std::map<uint64_t, uint64_t> per_thread;  // thread id -> events
+  uint64_t first_timestamp_ns = 0;
+  uint64_t last_end_ns = 0;   // latest timestamp + latency
+  uint64_t failed_calls = 0;  // calls whose recorded outcome is an error
+  bool has_footer = false;
+  uint64_t dropped_events = 0;
+};
+
+Status Summarize(const std::string& path, TraceSummary* out);
+
+// True when the recorded outcome of the call is a failure (an error code, a failing HRESULT,
+// or a NULL result where the call returns memory).
+bool RecordedFailure(const Event& e);
+
+}  // namespace vmreplay

@@ -1,0 +1,80 @@
+// vmreplay info: what a trace holds.
+#include <cinttypes>
+#include <cstdio>
+#include <iostream>
+
+#include "proto/trace_summary.h"
+#include "replayer/cli/command.h"
+
+namespace vmreplay::cli {
+
+namespace po = boost::program_options;
+
+int RunInfo(const std::vector<std::string>& args) {
+  std::string path;
+  po::options_description options("info options");
+  options.add_options()("trace", po::value(&path)->required(), "trace file (binary or text)");
+  po::positional_options_description positional;
+  positional.add("trace", 1);
+  po::variables_map vm;
+  if (int rc = ParseArgs(args, "vmreplay info TRACE", options, positional, &vm); rc >= 0) {
+    return rc;
+  }
+  TraceSummary s;
+  Status status = Summarize(path, &s);
+  if (!status.ok()) {
+    PrintError(status.message());
+    return kExitFailure;
+  }
+  const proto::Header& h = s.header;
+  std::printf("trace          %s (%" PRIu64 " bytes)\n", path.c_str(), s.file_size);
+  std::printf("format         %u.%u, %s, %s\n", h.format_major(), h.format_minor(),
+              proto::Platform_Name(h.platform()).c_str(),
+              proto::SourceKind_Name(h.source()).c_str());
+  std::printf("address space  page %" PRIu64 ", granularity %" PRIu64 ", user 0x%" PRIx64
+              "..0x%" PRIx64 ", %u-bit\n",
+              h.page_size(), h.allocation_granularity(), h.min_user_address(), h.max_user_address(),
+              h.pointer_bits());
+  std::printf("memory         physical %.1f MiB, commit limit %.1f MiB\n",
+              static_cast<double>(h.physical_memory()) / (1 << 20),
+              static_cast<double>(h.commit_limit()) / (1 << 20));
+  if (h.command_line_size() > 0) {
+    std::string cmd;
+    for (const std::string& a : h.command_line()) cmd += (cmd.empty() ? "" : " ") + a;
+    std::printf("command        %s\n", cmd.c_str());
+  }
+  for (const auto& [key, value] :
+       std::map<std::string, std::string>(h.metadata().begin(), h.metadata().end())) {
+    std::printf("metadata       %s = %s\n", key.c_str(), value.c_str());
+  }
+  const double span_s =
+      s.events == 0 ? 0.0 : static_cast<double>(s.last_end_ns - s.first_timestamp_ns) / 1e9;
+  std::printf("events         %" PRIu64 " in %zu threads over %.6f s; %" PRIu64
+              " recorded failures\n",
+              s.events, s.per_thread.size(), span_s, s.failed_calls);
+  std::printf(
+      "size           %.2f bytes/event\n",
+      s.events == 0 ? 0.0 : static_cast<double>(s.file_size) / static_cast<double>(s.events));
+  std::printf("footer         %s", s.has_footer ? "present" : "absent");
+  if (s.dropped_events != 0)
+    std::printf(", %" PRIu64 " events dropped by the recorder", s.dropped_events);
+  std::printf("\n\nper operation\n");
+  for (int op = 1; op < kOpCount; ++op) {
+    if (s.per_op[op] == 0) continue;
+    std::printf("  %-36s %12" PRIu64 "  %5.1f%%\n", std::string(kOpInfo[op].name).c_str(),
+                s.per_op[op],
+                100.0 * static_cast<double>(s.per_op[op]) / static_cast<double>(s.events));
+  }
+  std::printf("\nper thread\n");
+  size_t shown = 0;
+  for (const auto& [tid, count] : s.per_thread) {
+    if (++shown > 16) {
+      std::printf("  ... %zu more\n", s.per_thread.size() - 16);
+      break;
+    }
+    std::printf("  %-12" PRIu64 " %12" PRIu64 " events\n", tid, count);
+  }
+  return kExitOk;
+}
+
+}  // namespace vmreplay::cli

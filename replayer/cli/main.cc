@@ -1,0 +1,56 @@
+// vmreplay: record-and-replay simulator for host memory traffic.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "replayer/cli/command.h"
+
+#ifndef VMREPLAY_VERSION
+#define VMREPLAY_VERSION "0.0.0"
+#endif
+
+namespace vmreplay::cli {
+
+const std::vector<Command>& Commands() {
+  static const std::vector<Command> commands = {
+      {"info", "summarise a trace: header, events per operation, threads, time span", RunInfo},
+      {"check", "verify every chunk and the footer; --salvage OUT.pb keeps intact events",
+       RunCheck},
+      {"dump", "write a trace in the text form, one event per line", RunDump},
+      {"encode", "write a trace (text or binary) in the binary form", RunEncode},
+  };
+  return commands;
+}
+
+namespace {
+
+void PrintUsage(std::ostream& out) {
+  out << "usage: vmreplay COMMAND [ARGS] (vmreplay COMMAND --help for its options)\n\n"
+         "commands:\n";
+  for (const Command& c : Commands()) {
+    out << "  " << c.name << std::string(10 - c.name.size(), ' ') << c.summary << "\n";
+  }
+  out << "\n  --version   print the version\n";
+}
+
+}  // namespace
+}  // namespace vmreplay::cli
+
+int main(int argc, char** argv) {
+  using namespace vmreplay::cli;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    PrintUsage(args.empty() ? std::cerr : std::cout);
+    return args.empty() ? kExitUsage : kExitOk;
+  }
+  if (args[0] == "--version") {
+    std::cout << "vmreplay " << VMREPLAY_VERSION << " (trace format 1)\n";
+    return kExitOk;
+  }
+  for (const Command& c : Commands()) {
+    if (args[0] == c.name) return c.run(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
+  PrintError("unknown command '" + args[0] + "'");
+  PrintUsage(std::cerr);
+  return kExitUsage;
+}

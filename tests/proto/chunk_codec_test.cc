@@ -1,0 +1,138 @@
+#include "proto/chunk_codec.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/event_mix.h"
+
+namespace vmreplay {
+namespace {
+
+using testing::MakeEvents;
+using testing::Mix;
+
+TEST(ChunkCodecTest, RoundTripsEveryOperationAndExtremeValues) {
+  std::vector<Event> events = MakeEvents(Mix::kEveryOp, 7, 5000);
+  std::vector<std::string> strings = {"gc.cpp"};
+  for (bool compress : {true, false}) {
+    ChunkEncoder encoder;
+    std::string bytes;
+    encoder.Encode(events, 100, 1, strings, compress, 3, &bytes);
+    ChunkDecoder decoder;
+    DecodedChunk chunk;
+    Status s = decoder.Decode(bytes.data(), bytes.size(), 0, false, &chunk);
+    ASSERT_TRUE(s.ok()) << s.message();
+    EXPECT_EQ(chunk.first_event_index, 100u);
+    EXPECT_EQ(chunk.first_string_id, 1u);
+    ASSERT_EQ(chunk.strings, strings);
+    ASSERT_EQ(chunk.events.size(), events.size());
+    for (size_t i = 0; i < events.size(); ++i) {
+      ASSERT_EQ(chunk.events[i], events[i]) << "event " << i << " op " << OpName(events[i].op);
+    }
+  }
+}
+
+TEST(ChunkCodecTest, EveryOperationHasAName) {
+  for (int op = 1; op < kOpCount; ++op) {
+    EXPECT_FALSE(kOpInfo[op].name.empty()) << op;
+    EXPECT_NE(kOpInfo[op].fields, 0u) << kOpInfo[op].name;
+  }
+}
+
+TEST(ChunkCodecTest, RejectsColumnsThatDoNotMatchTheOperations) {
+  proto::ChunkColumns columns;
+  columns.add_op(static_cast<uint32_t>(Op::kMalloc));
+  columns.add_thread(0);
+  columns.add_timestamp_ns(0);
+  columns.add_latency_ns(0);
+  columns.add_size(16);  // malloc also needs result and error
+  proto::Chunk chunk;
+  chunk.set_event_count(1);
+  chunk.set_codec(proto::CODEC_NONE);
+  chunk.set_columns(columns.SerializeAsString());
+  chunk.set_raw_size(static_cast<uint32_t>(chunk.columns().size()));
+  std::string bytes = chunk.SerializeAsString();
+  ChunkDecoder decoder;
+  DecodedChunk out;
+  Status s = decoder.Decode(bytes.data(), bytes.size(), 0, false, &out);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("column 'result'"), std::string::npos) << s.message();
+}
+
+TEST(ChunkCodecTest, RejectsOutOfRangeValueForA32BitField) {
+  proto::ChunkColumns columns;
+  columns.add_op(static_cast<uint32_t>(Op::kFree));
+  columns.add_thread(0);
+  columns.add_timestamp_ns(0);
+  columns.add_latency_ns(0);
+  columns.add_addr(0);
+  proto::ChunkColumns bad = columns;
+  bad.set_op(0, static_cast<uint32_t>(Op::kMprotect));
+  bad.add_size(4096);
+  bad.add_protect(uint64_t{1} << 40);  // protect is 32 bits
+  bad.add_error(0);
+  proto::Chunk chunk;
+  chunk.set_event_count(1);
+  chunk.set_columns(bad.SerializeAsString());
+  chunk.set_raw_size(static_cast<uint32_t>(chunk.columns().size()));
+  std::string bytes = chunk.SerializeAsString();
+  ChunkDecoder decoder;
+  DecodedChunk out;
+  Status s = decoder.Decode(bytes.data(), bytes.size(), 0, false, &out);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("out of range"), std::string::npos) << s.message();
+}
+
+TEST(ChunkCodecTest, RejectsUnknownOperationAndAbsurdCounts) {
+  proto::ChunkColumns columns;
+  columns.add_op(99);
+  columns.add_thread(0);
+  columns.add_timestamp_ns(0);
+  columns.add_latency_ns(0);
+  proto::Chunk chunk;
+  chunk.set_event_count(1);
+  chunk.set_columns(columns.SerializeAsString());
+  chunk.set_raw_size(static_cast<uint32_t>(chunk.columns().size()));
+  std::string bytes = chunk.SerializeAsString();
+  ChunkDecoder decoder;
+  DecodedChunk out;
+  Status s = decoder.Decode(bytes.data(), bytes.size(), 0, false, &out);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("unknown operation code 99"), std::string::npos) << s.message();
+
+  chunk.set_event_count(4000000000u);
+  bytes = chunk.SerializeAsString();
+  s = decoder.Decode(bytes.data(), bytes.size(), 0, false, &out);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("claims 4000000000 events"), std::string::npos) << s.message();
+
+  chunk.set_event_count(1);
+  chunk.set_codec(proto::CODEC_ZSTD);
+  chunk.set_raw_size(3000000000u);
+  bytes = chunk.SerializeAsString();
+  s = decoder.Decode(bytes.data(), bytes.size(), 0, false, &out);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("uncompressed bytes"), std::string::npos) << s.message();
+}
+
+TEST(ChunkCodecTest, RejectsUndefinedStringId) {
+  std::vector<Event> events = MakeEvents(Mix::kEveryOp, 3, 200);
+  bool has_debug_alloc = false;
+  for (Event& e : events) {
+    if (e.op == Op::kHostDebugAlloc) {
+      e.file = 5;
+      has_debug_alloc = true;
+    }
+  }
+  ASSERT_TRUE(has_debug_alloc);
+  ChunkEncoder encoder;
+  std::string bytes;
+  encoder.Encode(events, 0, 1, std::vector<std::string>{"a.cpp"}, true, 3, &bytes);
+  ChunkDecoder decoder;
+  DecodedChunk out;
+  Status s = decoder.Decode(bytes.data(), bytes.size(), 0, false, &out);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("string id 5 is not defined"), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace vmreplay
