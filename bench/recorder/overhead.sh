@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Recording overhead of vmrecord next to heaptrack on the same malloc-heavy workload.
+#
+#   bench/recorder/overhead.sh [--vmrecord PATH] [--runs N] [--threads T] [--calls C]
+#
+# Prints, per tool: median wall time of N runs, slowdown (median / plain median), the trace
+# size and trace bytes per recorded event (heaptrack: output file size / its allocation count
+# from heaptrack_print). Target: vmrecord's slowdown <= 1/5 of heaptrack's.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+vmrecord=""
+runs=5
+threads=2
+calls=1000000
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --vmrecord) vmrecord=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --calls) calls=$2; shift 2 ;;
+    *) echo "usage: $0 [--vmrecord PATH] [--runs N] [--threads T] [--calls C]" >&2; exit 2 ;;
+  esac
+done
+if [[ -z "$vmrecord" ]]; then
+  for candidate in "$here"/../../build/recorder/linux/vmrecord "$here"/../../build/bin/vmrecord \
+                   "$(command -v vmrecord || true)"; do
+    if [[ -n "$candidate" && -x "$candidate" ]]; then vmrecord=$candidate; break; fi
+  done
+fi
+[[ -x "$vmrecord" ]] || { echo "vmrecord not found: pass --vmrecord PATH" >&2; exit 2; }
+command -v heaptrack >/dev/null || { echo "heaptrack is not installed" >&2; exit 2; }
+
+work=$(mktemp -d /tmp/vmrecord_overhead.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cc -O2 -pthread -o "$work/malloc_workload" "$here/malloc_workload.c"
+prog=("$work/malloc_workload" "$threads" "$calls")
+
+now() { date +%s.%N; }
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+time_runs() {  # name, command...
+  local name=$1; shift
+  : > "$work/$name.times"
+  for ((i = 0; i < runs; i++)); do
+    local t0 t1
+    t0=$(now)
+    "$@" > /dev/null 2> "$work/$name.stderr"
+    t1=$(now)
+    echo "$t1 - $t0" | bc -l >> "$work/$name.times"
+  done
+  median < "$work/$name.times"
+}
+
+plain=$(time_runs plain "${prog[@]}")
+vm=$(time_runs vmrecord "$vmrecord" -o "$work/trace.pb" -- "${prog[@]}")
+vm_events=$(sed -n 's/^vmrecord: \([0-9]*\) events.*/\1/p' "$work/vmrecord.stderr")
+vm_bytes=$(stat -c %s "$work/trace.pb")
+ht=$(time_runs heaptrack heaptrack -o "$work/heaptrack.out" "${prog[@]}")
+ht_file=$(ls "$work"/heaptrack.out* | head -1)
+ht_bytes=$(stat -c %s "$ht_file")
+ht_allocs=$(heaptrack_print -f "$ht_file" 2>/dev/null |
+  sed -n 's/^calls to allocation functions: \([0-9]*\).*/\1/p')
+
+printf 'workload: %s threads x %s malloc/free pairs; median of %s runs\n' "$threads" "$calls" "$runs"
+printf '%-10s %10s %9s %12s %12s %11s\n' tool wall_s slowdown trace_bytes events bytes/event
+printf '%-10s %10.3f %9s %12s %12s %11s\n' plain "$plain" 1.00x - - -
+printf '%-10s %10.3f %8.2fx %12s %12s %11.2f\n' vmrecord "$vm" "$(echo "$vm / $plain" | bc -l)" \
+  "$vm_bytes" "$vm_events" "$(echo "$vm_bytes / $vm_events" | bc -l)"
+printf '%-10s %10.3f %8.2fx %12s %12s %11.2f\n' heaptrack "$ht" "$(echo "$ht / $plain" | bc -l)" \
+  "$ht_bytes" "$ht_allocs" "$(echo "$ht_bytes / $ht_allocs" | bc -l)"
+vm_extra=$(echo "$vm / $plain - 1" | bc -l)
+ht_extra=$(echo "$ht / $plain - 1" | bc -l)
+printf 'added time: vmrecord %.2fx of plain, heaptrack %.2fx; ratio %.3f (target <= 0.200)\n' \
+  "$vm_extra" "$ht_extra" "$(echo "$vm_extra / $ht_extra" | bc -l)"
+printf 'slowdown ratio vmrecord/heaptrack: %.3f\n' "$(echo "($vm / $plain) / ($ht / $plain)" | bc -l)"

@@ -1,0 +1,42 @@
+#include "recorder/linux/bootstrap_allocator.h"
+
+#include <atomic>
+#include <cstdint>
+
+namespace vmreplay::recorder {
+namespace {
+
+// dlsym's needs are a few hundred bytes; this leaves ample room.
+constexpr size_t kBufferBytes = 128 * 1024;
+constexpr size_t kHeaderBytes = 16;  // holds the requested size just below each block
+
+alignas(4096) unsigned char g_buffer[kBufferBytes];
+std::atomic<size_t> g_used{0};
+
+}  // namespace
+
+void* BootstrapAllocator::Allocate(size_t size, size_t alignment) {
+  if (alignment < kHeaderBytes) alignment = kHeaderBytes;
+  if (size > kBufferBytes) return nullptr;
+  size_t used = g_used.load(std::memory_order_relaxed);
+  for (;;) {
+    const size_t block = (used + kHeaderBytes + alignment - 1) & ~(alignment - 1);
+    const size_t end = block + ((size + kHeaderBytes - 1) & ~(kHeaderBytes - 1));
+    if (end > kBufferBytes) return nullptr;
+    if (g_used.compare_exchange_weak(used, end, std::memory_order_relaxed)) {
+      *reinterpret_cast<size_t*>(g_buffer + block - kHeaderBytes) = size;
+      return g_buffer + block;
+    }
+  }
+}
+
+bool BootstrapAllocator::Owns(const void* p) {
+  const auto* c = static_cast<const unsigned char*>(p);
+  return c >= g_buffer && c < g_buffer + kBufferBytes;
+}
+
+size_t BootstrapAllocator::SizeOf(const void* p) {
+  return *reinterpret_cast<const size_t*>(static_cast<const unsigned char*>(p) - kHeaderBytes);
+}
+
+}  // namespace vmreplay::recorder

@@ -1,0 +1,95 @@
+#include "recorder/linux/launcher.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "recorder/linux/wire_protocol.h"
+
+namespace vmreplay::recorder {
+
+Status Launch(const LaunchSpec& spec, pid_t* child) {
+  if (spec.command.empty()) return Status::Error("vmrecord: no command to run");
+  // Everything the child needs is built before fork: after fork only async-signal-safe calls.
+  std::vector<std::string> env_storage;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (strncmp(*e, "LD_PRELOAD=", 11) == 0 || strncmp(*e, "VMRECORD_RING=", 14) == 0) continue;
+    env_storage.emplace_back(*e);
+  }
+  std::string preload = spec.preload_path;
+  if (const char* old = getenv("LD_PRELOAD"); old != nullptr && old[0] != '\0') {
+    preload += ":";
+    preload += old;
+  }
+  env_storage.push_back("LD_PRELOAD=" + preload);
+  env_storage.push_back(std::string(kRingEnvVar) + "=" + spec.ring_name);
+  std::vector<char*> envp;
+  for (auto& s : env_storage) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_storage = spec.command;
+  std::vector<char*> argv;
+  for (auto& s : argv_storage) argv.push_back(s.data());
+  argv.push_back(nullptr);
+
+  // The child reports a failed exec through a close-on-exec pipe: EOF means exec succeeded.
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) {
+    return Status::Error(std::string("vmrecord: pipe: ") + strerror(errno));
+  }
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(report[0]);
+    close(report[1]);
+    return Status::Error(std::string("vmrecord: fork: ") + strerror(errno));
+  }
+  if (pid == 0) {
+    close(report[0]);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGQUIT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execvpe(argv[0], argv.data(), envp.data());
+    const int err = errno;
+    ssize_t ignored = write(report[1], &err, sizeof err);
+    (void)ignored;
+    _exit(127);
+  }
+  close(report[1]);
+  int err = 0;
+  ssize_t n;
+  do {
+    n = read(report[0], &err, sizeof err);
+  } while (n < 0 && errno == EINTR);
+  close(report[0]);
+  if (n == sizeof err) {
+    waitpid(pid, nullptr, 0);
+    return Status::Error("vmrecord: cannot run '" + spec.command[0] + "': " + strerror(err));
+  }
+  *child = pid;
+  return Status::Ok();
+}
+
+std::string PreloadNextToExecutable() {
+  char buf[4096];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "libvmrecord_preload.so";
+  std::string path(buf, static_cast<size_t>(n));
+  const size_t slash = path.rfind('/');
+  return path.substr(0, slash + 1) + "libvmrecord_preload.so";
+}
+
+int ExitCodeOf(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return 1;
+}
+
+}  // namespace vmreplay::recorder

@@ -1,0 +1,62 @@
+// vmrecord -o trace.pb [--ring-mb N] -- CMD ARGS...
+// Records CMD's virtual-memory and heap calls; exits with CMD's exit code.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "recorder/linux/collector.h"
+#include "recorder/linux/launcher.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: vmrecord -o TRACE.pb [--ring-mb N] -- COMMAND [ARGS...]\n"
+    "Runs COMMAND with libvmrecord_preload.so and records its mmap/munmap/mremap/mprotect/\n"
+    "madvise and malloc-family calls. Fork and exec children are followed: each further\n"
+    "process image goes to TRACE.<pid>.pb. The exit code is COMMAND's (128+N if killed by\n"
+    "signal N).\n"
+    "  -o PATH        trace of COMMAND itself\n"
+    "  --ring-mb N    shared ring size in MiB (default 64)\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  vmreplay::recorder::CollectorOptions options;
+  int i = 1;
+  for (; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") {
+      ++i;
+      break;
+    } else if ((arg == "-o" || arg == "--output") && i + 1 < argc) {
+      options.output_path = argv[++i];
+    } else if (arg == "--ring-mb" && i + 1 < argc) {
+      options.ring_bytes = std::strtoull(argv[++i], nullptr, 10) << 20;
+    } else if (arg == "-h" || arg == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else {
+      std::fprintf(stderr, "vmrecord: unexpected argument '%s'\n%s", argv[i], kUsage);
+      return 2;
+    }
+  }
+  for (; i < argc; ++i) options.command.push_back(argv[i]);
+  if (options.output_path.empty() || options.command.empty()) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  options.preload_path = vmreplay::recorder::PreloadNextToExecutable();
+
+  vmreplay::recorder::RecordingResult result;
+  const vmreplay::Status status = vmreplay::recorder::RecordCommand(options, &result);
+  if (!status.ok()) {
+    std::fprintf(stderr, "%s\n", status.message().c_str());
+    return result.exit_code != 0 ? result.exit_code : 1;
+  }
+  std::fprintf(stderr, "vmrecord: %llu events (%llu dropped) in %zu trace(s), first %s\n",
+               static_cast<unsigned long long>(result.events),
+               static_cast<unsigned long long>(result.dropped_events), result.trace_paths.size(),
+               result.trace_paths.empty() ? "(none)" : result.trace_paths[0].c_str());
+  return result.exit_code;
+}

@@ -1,0 +1,214 @@
+// End-to-end: vmrecord records tests/recorder/workload and the trace holds exactly the calls
+// the workload made.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "tests/recorder/recorder_test_util.h"
+#include "tests/recorder/workload_counts.h"
+
+namespace vmreplay::recorder {
+namespace {
+
+using namespace rectest;   // NOLINT: the helpers
+using namespace workload;  // NOLINT: the promised counts
+
+bool IsMarkedMalloc(const Event& e) {
+  return e.op == Op::kMalloc && e.size >= kMarkerBase && e.size < kMarkerBase + 1000000;
+}
+
+class VmrecordTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = MakeTempDir("vmrecord_test"); }
+  std::string dir_;
+};
+
+TEST_F(VmrecordTest, RecordsExactCountsFromThreadsForkAndExec) {
+  const std::string trace = dir_ + "/counts.pb";
+  const int rc = RunCommand({VMRECORD_BIN, "-o", trace, "--", WORKLOAD_BIN, "counts"});
+  ASSERT_EQ(rc, kExitCode) << "vmrecord must exit with the command's exit code";
+
+  const TraceContents root = ReadTrace(trace);
+  ASSERT_TRUE(root.ok) << root.error;
+  EXPECT_EQ(root.header.platform(), proto::PLATFORM_LINUX);
+  EXPECT_EQ(root.header.source(), proto::SOURCE_LINUX_PRELOAD);
+  EXPECT_EQ(root.header.pointer_bits(), 64u);
+  EXPECT_EQ(root.header.page_size(), static_cast<uint64_t>(sysconf(_SC_PAGESIZE)));
+  EXPECT_GT(root.header.physical_memory(), 0u);
+  EXPECT_GT(root.header.start_time_unix_ns(), 0u);
+  EXPECT_GT(root.header.max_user_address(), root.header.min_user_address());
+  ASSERT_GE(root.header.command_line_size(), 2);
+  EXPECT_EQ(root.header.command_line(1), "counts");
+
+  // The mmap family: glibc never calls these through the symbol table, so every one is ours.
+  EXPECT_EQ(root.op_counts.at(Op::kMmap), static_cast<uint64_t>(kRootMmaps));
+  EXPECT_EQ(root.op_counts.at(Op::kMunmap), static_cast<uint64_t>(kRootMunmaps));
+  EXPECT_EQ(root.op_counts.at(Op::kMprotect), static_cast<uint64_t>(kRootMprotects));
+  EXPECT_EQ(root.op_counts.at(Op::kMadvise), static_cast<uint64_t>(kRootMadvises));
+  EXPECT_EQ(root.op_counts.at(Op::kMremap), static_cast<uint64_t>(kRootMremaps));
+
+  // The heap: the workload's marked calls, each from the thread that made it, each freed.
+  std::set<uint64_t> marked_results;
+  std::set<uint64_t> marked_threads;
+  uint64_t marked = 0;
+  for (const Event& e : root.events) {
+    if (IsMarkedMalloc(e)) {
+      ++marked;
+      marked_results.insert(e.result);
+      marked_threads.insert(e.thread);
+      EXPECT_NE(e.result, 0u);
+      EXPECT_EQ(e.error, 0u);
+    }
+  }
+  EXPECT_EQ(marked, kThreads * kHeapRounds);
+  EXPECT_EQ(marked_threads.size(), kThreads);
+  uint64_t marked_frees = 0;
+  std::set<uint64_t> live = {};
+  for (const Event& e : root.events) {
+    if (IsMarkedMalloc(e)) live.insert(e.result);
+    if (e.op == Op::kFree && live.erase(e.addr) != 0) ++marked_frees;
+  }
+  EXPECT_EQ(marked_frees, kThreads * kHeapRounds);
+
+  auto count_if = [&](Op op, uint64_t size) {
+    uint64_t n = 0;
+    for (const Event& e : root.events) n += e.op == op && e.size == size;
+    return n;
+  };
+  EXPECT_EQ(count_if(Op::kCalloc, kMarkerCallocSize), 1u);
+  EXPECT_EQ(count_if(Op::kRealloc, kMarkerReallocSize), 1u);
+  EXPECT_EQ(count_if(Op::kRealloc, kMarkerReallocSize * 2), 1u);
+  EXPECT_EQ(count_if(Op::kPosixMemalign, kMarkerAlignedSize), 1u);
+  EXPECT_EQ(count_if(Op::kAlignedAlloc, kMarkerAlignedSize), 1u);
+  EXPECT_EQ(count_if(Op::kMemalign, kMarkerAlignedSize), 1u);
+  EXPECT_EQ(count_if(Op::kValloc, kMarkerAlignedSize), 1u);
+  EXPECT_EQ(count_if(Op::kPvalloc, kMarkerAlignedSize), 1u);
+  for (const Event& e : root.events) {
+    if (e.op == Op::kPosixMemalign && e.size == kMarkerAlignedSize) {
+      EXPECT_EQ(e.alignment, 64u);
+      EXPECT_EQ(e.result % 64, 0u);
+    }
+    if (e.op == Op::kCalloc && e.size == kMarkerCallocSize) {
+      EXPECT_EQ(e.count, 3u);
+    }
+  }
+
+  // Arguments and outcomes of the mmap family.
+  for (const Event& e : root.events) {
+    if (e.op == Op::kMmap && e.size == 64 * 1024) {
+      EXPECT_EQ(e.protect, 0u);
+      EXPECT_EQ(e.fd, -1);
+      EXPECT_NE(e.result, ~uint64_t{0});
+      EXPECT_EQ(e.error, 0u);
+    }
+    if (e.op == Op::kMremap) {
+      EXPECT_EQ(e.size, 4096u);
+      EXPECT_EQ(e.new_size, 8192u);
+    }
+  }
+
+  // Timing: per thread, timestamps never go backwards.
+  std::map<uint64_t, uint64_t> last_ts;
+  for (const Event& e : root.events) {
+    EXPECT_GE(e.timestamp_ns, last_ts[e.thread]);
+    last_ts[e.thread] = e.timestamp_ns;
+  }
+
+  // Footer: nothing dropped, one entry per thread that made calls, counts add up.
+  ASSERT_TRUE(root.has_footer);
+  EXPECT_EQ(root.footer.dropped_events(), 0u);
+  uint64_t per_thread_total = 0;
+  std::set<uint64_t> footer_threads;
+  for (const auto& t : root.footer.threads()) {
+    per_thread_total += t.event_count();
+    footer_threads.insert(t.thread_id());
+  }
+  EXPECT_EQ(per_thread_total, root.events.size());
+  for (uint64_t tid : marked_threads) EXPECT_EQ(footer_threads.count(tid), 1u);
+
+  // Children: the fork child, the second fork child (before exec) and its exec'd image.
+  const std::vector<std::string> children = ListFiles(dir_, "counts.");
+  std::vector<std::string> child_traces;
+  for (const auto& name : children) {
+    if (name != "counts.pb") child_traces.push_back(name);
+  }
+  ASSERT_EQ(child_traces.size(), 3u) << "expected fork child, fork-then-exec child, exec image";
+  int fork_child = 0, exec_image = 0, empty_pre_exec = 0;
+  for (const auto& name : child_traces) {
+    const TraceContents child = ReadTrace(dir_ + "/" + name);
+    ASSERT_TRUE(child.ok) << name << ": " << child.error;
+    const auto mmaps = child.op_counts.count(Op::kMmap) ? child.op_counts.at(Op::kMmap) : 0;
+    const auto munmaps = child.op_counts.count(Op::kMunmap) ? child.op_counts.at(Op::kMunmap) : 0;
+    if (mmaps == static_cast<uint64_t>(kForkChildMmaps)) {
+      ++fork_child;
+      EXPECT_EQ(munmaps, static_cast<uint64_t>(kForkChildMmaps));
+      uint64_t child_marked = 0;
+      for (const Event& e : child.events) child_marked += IsMarkedMalloc(e);
+      EXPECT_EQ(child_marked, static_cast<uint64_t>(kForkChildMallocs));
+      EXPECT_EQ(child.header.metadata().at("started_by"), "fork");
+    } else if (mmaps == static_cast<uint64_t>(kExecChildMmaps)) {
+      ++exec_image;
+      EXPECT_EQ(munmaps, static_cast<uint64_t>(kExecChildMmaps));
+      EXPECT_EQ(child.header.metadata().at("started_by"), "exec");
+      ASSERT_GE(child.header.command_line_size(), 2);
+      EXPECT_EQ(child.header.command_line(1), "exec-child");
+    } else if (mmaps == 0) {
+      ++empty_pre_exec;  // between fork and exec the child makes no mmap calls
+    }
+  }
+  EXPECT_EQ(fork_child, 1);
+  EXPECT_EQ(exec_image, 1);
+  EXPECT_EQ(empty_pre_exec, 1);
+}
+
+void RecordUntilKilled(const std::string& dir, int n,
+                       const std::vector<std::string>& vmrecord_flags) {
+  const std::string trace = dir + "/killed.pb";
+  const std::string ready = dir + "/ready";
+  std::vector<std::string> argv = {VMRECORD_BIN, "-o", trace};
+  argv.insert(argv.end(), vmrecord_flags.begin(), vmrecord_flags.end());
+  argv.insert(argv.end(), {"--", WORKLOAD_BIN, "sigkill", std::to_string(n), ready});
+  const pid_t vmrecord = Spawn(argv);
+  ASSERT_GT(vmrecord, 0);
+  std::string pid_text;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while ((pid_text = ReadFile(ready)).empty()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "workload never became ready";
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const pid_t workload = static_cast<pid_t>(std::stol(pid_text));
+  ASSERT_EQ(kill(workload, SIGKILL), 0);
+  EXPECT_EQ(Wait(vmrecord), 128 + SIGKILL);
+
+  const TraceContents t = ReadTrace(trace);
+  ASSERT_TRUE(t.ok) << t.error;
+  uint64_t marked = 0;
+  for (const Event& e : t.events) marked += IsMarkedMalloc(e) && e.size < kMarkerBase + n;
+  EXPECT_EQ(marked, static_cast<uint64_t>(n));
+  EXPECT_EQ(t.op_counts.at(Op::kMmap), static_cast<uint64_t>(n));
+  ASSERT_TRUE(t.has_footer);
+  EXPECT_EQ(t.footer.dropped_events(), 0u);
+}
+
+TEST_F(VmrecordTest, EveryCallBeforeSigkillIsInTheTrace) { RecordUntilKilled(dir_, 5000, {}); }
+
+TEST_F(VmrecordTest, FullRingMakesWritersWaitAndLosesNothing) {
+  // A 1 MiB ring holds ~10k records; the workload makes 60k calls before it is killed.
+  RecordUntilKilled(dir_, 30000, {"--ring-mb", "1"});
+}
+
+TEST_F(VmrecordTest, ExitCodeAndMissingCommand) {
+  EXPECT_EQ(RunCommand({VMRECORD_BIN, "-o", dir_ + "/f.pb", "--", "/bin/sh", "-c", "exit 7"}), 7);
+  EXPECT_EQ(RunCommand({VMRECORD_BIN, "-o", dir_ + "/m.pb", "--", "/nonexistent/command"}, {}, "",
+                       dir_ + "/m.err"),
+            127);
+  EXPECT_NE(ReadFile(dir_ + "/m.err").find("cannot run"), std::string::npos);
+  EXPECT_EQ(RunCommand({VMRECORD_BIN, "-o", dir_ + "/u.pb"}, {}, "", dir_ + "/u.err"), 2);
+}
+
+}  // namespace
+}  // namespace vmreplay::recorder
