@@ -36,8 +36,8 @@ Status BinaryTraceReader::Open(const std::string& path, const ReaderOptions& opt
 std::string BinaryTraceReader::Where(uint64_t offset, FrameKind kind) const {
   const std::string frame =
       kind == FrameKind::kChunk ? "chunk " + std::to_string(chunk_ordinal_) : "footer";
-  return path_ + ": " + frame + " (byte offset " +
-         std::to_string(offset) + ", event index " + std::to_string(next_event_index_) + ")";
+  return path_ + ": " + frame + " (byte offset " + std::to_string(offset) + ", event index " +
+         std::to_string(next_event_index_) + ")";
 }
 
 bool BinaryTraceReader::ReadAt(uint64_t offset, void* dst, size_t size) {
@@ -98,14 +98,14 @@ Status BinaryTraceReader::ReadHeader() {
 
 bool BinaryTraceReader::Report(uint64_t offset, const std::string& what, FrameKind kind) {
   if (!options_.skip_damage) {
-    status_ = Status::Error(Where(offset, kind) + ": " + what + "; " + std::to_string(events_read_) +
-                            " events before it are intact");
+    status_ = Status::Error(Where(offset, kind) + ": " + what + "; " +
+                            std::to_string(events_read_) + " events before it are intact");
     done_ = true;
     return false;
   }
-  damage_.push_back(Damage{kind == FrameKind::kChunk ? std::string("chunk ") +
-                                                          std::to_string(chunk_ordinal_)
-                                                    : std::string("footer"),
+  damage_.push_back(Damage{kind == FrameKind::kChunk
+                               ? std::string("chunk ") + std::to_string(chunk_ordinal_)
+                               : std::string("footer"),
                            offset, events_read_, what});
   return true;
 }
@@ -210,16 +210,18 @@ bool BinaryTraceReader::LoadNextChunk() {
       const uint64_t expect_sum =
           Checksum(chunk_checksums_.data(), chunk_checksums_.size() * sizeof(uint64_t));
       if (footer_.event_count() != next_event_index_) {
-        if (!Report(at, "footer counts " + std::to_string(footer_.event_count()) +
-                                " events, the chunks hold " + std::to_string(next_event_index_),
+        if (!Report(at,
+                    "footer counts " + std::to_string(footer_.event_count()) +
+                        " events, the chunks hold " + std::to_string(next_event_index_),
                     FrameKind::kFooter)) {
           return false;
         }
       } else if (footer_.chunk_count() != chunk_checksums_.size() ||
                  footer_.chunks_checksum() != expect_sum) {
-        if (!Report(at, "footer checksum of the chunk sequence does not match (" +
-                            std::to_string(footer_.chunk_count()) + " chunks expected, " +
-                                std::to_string(chunk_checksums_.size()) + " read)",
+        if (!Report(at,
+                    "footer checksum of the chunk sequence does not match (" +
+                        std::to_string(footer_.chunk_count()) + " chunks expected, " +
+                        std::to_string(chunk_checksums_.size()) + " read)",
                     FrameKind::kFooter)) {
           return false;
         }
@@ -256,14 +258,15 @@ bool BinaryTraceReader::LoadNextChunk() {
     ++chunk_ordinal_;
     ++chunks_read_;
     cursor_ = 0;
-    if (!chunk_.events.empty()) return true;
+    chunk_size_ = chunk_.events.size();
+    if (chunk_size_ != 0) return true;
   }
   return false;
 }
 
 bool BinaryTraceReader::Next(Event* event) {
-  if (cursor_ >= chunk_.events.size()) {
-    chunk_.events.clear();
+  if (cursor_ >= chunk_size_) {
+    chunk_size_ = 0;
     cursor_ = 0;
     if (!LoadNextChunk()) return false;
   }
@@ -273,10 +276,10 @@ bool BinaryTraceReader::Next(Event* event) {
 }
 
 const std::vector<Event>* BinaryTraceReader::NextChunk() {
-  chunk_.events.clear();
+  chunk_size_ = 0;
   cursor_ = 0;
   if (!LoadNextChunk()) return nullptr;
-  cursor_ = chunk_.events.size();
+  cursor_ = chunk_size_;
   events_read_ += chunk_.events.size();
   return &chunk_.events;
 }

@@ -85,6 +85,7 @@ class BinaryTraceReader final : public EventSource {
   ChunkDecoder decoder_;
   DecodedChunk chunk_;
   size_t cursor_ = 0;
+  size_t chunk_size_ = 0;  // events of the current chunk (the array is reused across chunks)
   std::string payload_;
 };
 

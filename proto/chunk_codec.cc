@@ -5,6 +5,7 @@
 #include <zstd.h>
 
 #include <array>
+#include <cstring>
 #include <utility>
 
 namespace vmreplay {
@@ -148,7 +149,13 @@ struct RawColumn {
 // Number of varints in a packed column: one terminating byte (high bit clear) each.
 inline uint64_t CountVarints(const RawColumn& c) {
   uint64_t n = 0;
-  for (const uint8_t* p = c.begin; p < c.end; ++p) n += *p < 0x80;
+  const uint8_t* p = c.begin;
+  for (; p + 8 <= c.end; p += 8) {  // eight bytes at a time: count the clear high bits
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    n += 8 - static_cast<uint64_t>(__builtin_popcountll(word & 0x8080808080808080ull));
+  }
+  for (; p < c.end; ++p) n += *p < 0x80;
   return n;
 }
 
@@ -288,7 +295,8 @@ Status DecodeInPlace(const std::string& raw, uint64_t first_event_index, uint32_
       MaxStringId(first_string_id, out->strings.size(), known_strings, after_damage);
   out->first_event_index = first_event_index;
   out->first_string_id = first_string_id;
-  out->events.resize(n);
+  // Every field of every event is written below, so reuse the array as it is (no memset).
+  if (out->events.size() != n) out->events.resize(n);
   DeltaState d;
   const uint8_t* threads = cols[2].begin;
   const uint8_t* stamps = cols[3].begin;
