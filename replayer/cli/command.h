@@ -25,6 +25,10 @@ int RunInfo(const std::vector<std::string>& args);
 int RunCheck(const std::vector<std::string>& args);
 int RunDump(const std::vector<std::string>& args);
 int RunEncode(const std::vector<std::string>& args);
+int RunReplay(const std::vector<std::string>& args);
+int RunBackends(const std::vector<std::string>& args);
+int RunSynth(const std::vector<std::string>& args);
+int RunImport(const std::vector<std::string>& args);
 
 // Parses `args` against `options` (+ positional), printing usage on --help or errors.
 // Returns -1 to go on, or the exit code to return.

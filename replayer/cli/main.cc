@@ -1,4 +1,5 @@
 // vmreplay: record-and-replay simulator for host memory traffic.
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -18,6 +19,11 @@ const std::vector<Command>& Commands() {
        RunCheck},
       {"dump", "write a trace in the text form, one event per line", RunDump},
       {"encode", "write a trace (text or binary) in the binary form", RunEncode},
+      {"replay", "replay a trace on backends, side by side (also: vmreplay TRACE ...)", RunReplay},
+      {"backends", "list the VM and heap backends", RunBackends},
+      {"synth", "generate a synthetic CLR workload trace (workstation-gc, server-gc, pressure)",
+       RunSynth},
+      {"import", "convert an mtrace, strace or record_allocs log into a trace", RunImport},
   };
   return commands;
 }
@@ -25,7 +31,8 @@ const std::vector<Command>& Commands() {
 namespace {
 
 void PrintUsage(std::ostream& out) {
-  out << "usage: vmreplay COMMAND [ARGS] (vmreplay COMMAND --help for its options)\n\n"
+  out << "usage: vmreplay COMMAND [ARGS] (vmreplay COMMAND --help for its options)\n"
+         "       vmreplay TRACE [--backend=sim|os|arena ...] (same as vmreplay replay)\n\n"
          "commands:\n";
   for (const Command& c : Commands()) {
     out << "  " << c.name << std::string(10 - c.name.size(), ' ') << c.summary << "\n";
@@ -50,7 +57,18 @@ int main(int argc, char** argv) {
   for (const Command& c : Commands()) {
     if (args[0] == c.name) return c.run(std::vector<std::string>(args.begin() + 1, args.end()));
   }
-  PrintError("unknown command '" + args[0] + "'");
+  // Not a subcommand: `vmreplay TRACE --backend=...` is the replay command. A bare word that
+  // is not a file is more likely a mistyped command than a trace.
+  const bool looks_like_path = args[0].find_first_of("./") != std::string::npos;
+  if (!args[0].starts_with("-") && (looks_like_path || std::filesystem::exists(args[0]))) {
+    return RunReplay(args);
+  }
+  if (!args[0].starts_with("-")) {
+    PrintError("unknown command '" + args[0] + "' (and no trace file of that name)");
+    PrintUsage(std::cerr);
+    return kExitUsage;
+  }
+  PrintError("unknown option '" + args[0] + "'");
   PrintUsage(std::cerr);
   return kExitUsage;
 }

@@ -1,0 +1,93 @@
+// `vmreplay TRACE --backend=B ... [--heap=H ...]` (also `vmreplay replay TRACE ...`): replays the
+// trace on every (backend, heap) pair, one after the other, and prints them side by side.
+#include <unistd.h>
+
+#include <iostream>
+
+#include "replayer/cli/command.h"
+#include "replayer/replay_engine.h"
+#include "replayer/replay_report.h"
+
+namespace vmreplay::cli {
+
+namespace po = boost::program_options;
+
+int RunReplay(const std::vector<std::string>& args) {
+  std::string trace;
+  std::vector<std::string> backends;
+  std::vector<std::string> heaps;
+  replay::ReplayOptions options;
+  std::string commit_limit = "0";
+  bool json = false, csv = false, check = false;
+  po::options_description desc("replay options");
+  desc.add_options()("trace", po::value(&trace)->required(), "trace file (binary or text)")(
+      "backend", po::value(&backends)->composing(), "VM backend: sim, os, arena (repeatable)")(
+      "heap", po::value(&heaps)->composing(),
+      "heap backend: system, boost, jemalloc, mimalloc, tcmalloc (repeatable)")(
+      "placement", po::value(&options.vm.placement)->default_value("faithful"),
+      "sim: faithful | bottom-up")("address-space",
+                                   po::value(&options.vm.address_space)->default_value("64"),
+                                   "sim: 32-2g | 32-3g | 32-4g | 64")(
+      "commit-limit", po::value(&commit_limit), "bytes that may be committed (0 = unlimited)")(
+      "arena-size", po::value(&options.vm.arena_size)->default_value(64ull << 30),
+      "arena: bytes reserved up front")(
+      "heap-capacity", po::value(&options.heap_options.capacity)->default_value(1ull << 30),
+      "boost: fixed capacity of the managed buffer")(
+      "max-divergences", po::value(&options.max_divergences_kept)->default_value(10),
+      "divergences listed per backend")("check", po::bool_switch(&check),
+                                        "exit 1 when any backend diverges")(
+      "strict", po::bool_switch(&options.strict), "stop each replay at its first divergence")(
+      "json", po::bool_switch(&json), "JSON output (schema vmreplay.replay/1)")(
+      "csv", po::bool_switch(&csv), "CSV output")(
+      "threads", po::value<std::string>()->default_value("single"),
+      "single (only mode implemented: events replayed in trace order on one thread)");
+  po::positional_options_description pos;
+  pos.add("trace", 1);
+  po::variables_map vm;
+  const int rc = ParseArgs(
+      args, "vmreplay TRACE [--backend=sim|os|arena ...] [--heap=H ...] [options]", desc, pos, &vm);
+  if (rc >= 0) return rc;
+  if (vm["threads"].as<std::string>() != "single") {
+    PrintError("--threads: only 'single' is implemented");
+    return kExitUsage;
+  }
+  try {
+    options.vm.commit_limit = std::stoull(commit_limit);
+  } catch (...) {
+    PrintError("--commit-limit: not a number");
+    return kExitUsage;
+  }
+  if (options.vm.commit_limit == 0) options.vm.commit_limit = UINT64_MAX;
+  if (backends.empty()) backends.push_back("sim");
+  if (heaps.empty()) heaps.push_back("system");
+  options.progress = !json && !csv && isatty(STDERR_FILENO);
+  std::vector<replay::ReplayMetrics> runs;
+  for (const std::string& b : backends) {
+    for (const std::string& h : heaps) {
+      options.backend = b;
+      options.heap = h;
+      replay::ReplayMetrics m;
+      const Status s = replay::ReplayTrace(trace, options, &m);
+      if (!s.ok()) {
+        PrintError(s.message());
+        return kExitFailure;
+      }
+      runs.push_back(std::move(m));
+    }
+  }
+  if (json) {
+    replay::WriteJson(trace, runs, std::cout);
+  } else if (csv) {
+    replay::WriteCsv(runs, std::cout);
+  } else {
+    replay::WriteTable(runs, std::cout);
+  }
+  if (check) {
+    for (const auto& m : runs) {
+      if (m.divergences != 0) return kExitFailure;
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace vmreplay::cli

@@ -1,0 +1,680 @@
+#include "replayer/replay_engine.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "proto/binary_trace_reader.h"
+#include "proto/event_source.h"
+#include "proto/trace_summary.h"
+#include "simulator/posix_constants.h"
+#include "simulator/win32_constants.h"
+
+namespace vmreplay::replay {
+namespace {
+
+sim::MemoryPressureConfig PressureConfig(const ReplayOptions& o) {
+  sim::MemoryPressureConfig c;
+  c.physical_memory = o.vm.physical_memory;
+  return c;
+}
+
+bool RecordedOk(const Event& e) {
+  if (RecordedFailure(e)) return false;
+  switch (e.op) {
+    case Op::kVirtualAlloc:
+      return e.result != 0;
+    case Op::kVirtualQuery:
+      return e.result != 0;
+    default:
+      return true;
+  }
+}
+
+std::string Hex(uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+}  // namespace
+
+ReplayEngine::ReplayEngine(VmBackend* vm, HeapBackend* heap, const ReplayOptions& options,
+                           const proto::Header&, ReplayMetrics* metrics)
+    : vm_(vm),
+      heap_(heap),
+      options_(options),
+      m_(metrics),
+      mode_(vm->compare_mode()),
+      identity_(vm->identity_addresses()),
+      page_size_(options.vm.page_size),
+      pressure_(PressureConfig(options)) {
+  m_->backend = std::string(vm->name());
+  m_->heap = std::string(heap->name());
+}
+
+void ReplayEngine::Time(Op op, Clock::time_point start) {
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+  m_->latency[static_cast<int>(op)].Record(static_cast<uint64_t>(ns));
+}
+
+void ReplayEngine::Diverge(const Event& e, uint64_t index, std::string what) {
+  ++m_->divergences;
+  if (m_->first_divergences.size() < options_.max_divergences_kept) {
+    m_->first_divergences.push_back(Divergence{index, e.op, std::move(what)});
+  }
+  if (options_.strict) {
+    stop_ = true;
+    m_->stopped_early = true;
+  }
+}
+
+void ReplayEngine::Compare(const Event& e, uint64_t index, bool replay_ok, uint32_t replay_error,
+                           const std::string& detail) {
+  const bool recorded_ok = RecordedOk(e);
+  if (recorded_ok != replay_ok) {
+    Diverge(e, index,
+            recorded_ok
+                ? "recorded success, replay failed with error " + std::to_string(replay_error)
+                : "recorded failure (error " + std::to_string(e.error) + "), replay succeeded");
+    return;
+  }
+  if (mode_ == CompareMode::kSuccessOnly) return;
+  if (!recorded_ok && e.error != replay_error) {
+    Diverge(e, index,
+            "recorded error " + std::to_string(e.error) + ", replay error " +
+                std::to_string(replay_error));
+    return;
+  }
+  if (mode_ == CompareMode::kExact && !detail.empty()) Diverge(e, index, detail);
+}
+
+std::optional<uint64_t> ReplayEngine::Translate(uint64_t recorded, bool* dead,
+                                                bool* unknown) const {
+  *dead = false;
+  *unknown = false;
+  if (auto hit = ranges_.Lookup(RecordedAddr{recorded})) {
+    if (hit->dead) {
+      *dead = true;
+      return std::nullopt;
+    }
+    return hit->address.value;
+  }
+  if (identity_) return recorded;
+  *unknown = true;
+  return std::nullopt;
+}
+
+void ReplayEngine::AfterVm(uint64_t index) {
+  if (auto f = vm_->fragmentation()) {
+    if (!m_->max_fragmentation || *f > *m_->max_fragmentation) m_->max_fragmentation = f;
+  }
+  if (auto n = pressure_.Update(vm_->committed_bytes(), index)) {
+    switch (n->level) {
+      case sim::MemoryAvailable::kLow:
+        ++m_->notifications_low;
+        break;
+      case sim::MemoryAvailable::kNeutral:
+        ++m_->notifications_neutral;
+        break;
+      case sim::MemoryAvailable::kHigh:
+        ++m_->notifications_high;
+        break;
+    }
+    if (n->load_percent > m_->max_memory_load) m_->max_memory_load = n->load_percent;
+  }
+}
+
+bool ReplayEngine::Apply(const Event& e, uint64_t index) {
+  ++m_->events;
+  vm_->set_event_index(index);
+  switch (e.op) {
+    case Op::kVirtualAlloc:
+      ApplyVirtualAlloc(e, index);
+      break;
+    case Op::kVirtualFree:
+      ApplyVirtualFree(e, index);
+      break;
+    case Op::kVirtualProtect:
+      ApplyVirtualProtect(e, index);
+      break;
+    case Op::kVirtualQuery:
+      ApplyVirtualQuery(e, index);
+      break;
+    case Op::kGetMemoryLoad: {
+      ++m_->replayed;
+      const auto start = Clock::now();
+      const sim::MemoryLoad load = pressure_.GetMemoryLoad(vm_->committed_bytes());
+      Time(e.op, start);
+      ++m_->memory_load_answers;
+      if (load.load_percent > m_->max_memory_load) m_->max_memory_load = load.load_percent;
+      return !stop_;
+    }
+    case Op::kMemoryNotification:
+      ++m_->recorded_notifications;
+      ++m_->skipped_not_memory;
+      return true;
+    case Op::kMmap:
+      ApplyMmap(e, index);
+      break;
+    case Op::kMunmap:
+    case Op::kMprotect:
+    case Op::kMadvise:
+      ApplyRangeOp(e, index);
+      break;
+    case Op::kMremap:
+      ApplyMremap(e, index);
+      break;
+    default:
+      if (IsHostMallocOp(e.op) || IsPosixHeapOp(e.op)) {
+        ApplyHeap(e, index);
+      } else {
+        ++m_->skipped_not_memory;
+      }
+      return !stop_;
+  }
+  AfterVm(index);
+  return !stop_;
+}
+
+// ------------------------------------------------------------------------------------ Win32
+
+void ReplayEngine::ApplyVirtualAlloc(const Event& e, uint64_t index) {
+  const bool reserve = (e.flags & win32::kMemReserve) != 0;
+  const bool recorded_ok = RecordedOk(e);
+  uint64_t address = 0;
+  if (e.addr != 0) {
+    bool dead, unknown;
+    auto t = Translate(e.addr, &dead, &unknown);
+    if (dead) {
+      ++m_->skipped_dependent;
+      return;
+    }
+    if (t) {
+      address = *t;
+    } else if (!reserve) {  // Commit into memory the replay never saw reserved.
+      if (recorded_ok) ++m_->untranslatable;
+      Compare(e, index, false, win32::kErrorInvalidAddress);
+      return;
+    }  // else: a reservation at an address the real backend cannot honour: relocate it.
+  }
+  ++m_->replayed;
+  const auto start = Clock::now();
+  const VmResult r = vm_->VirtualAlloc(address, e.size, e.flags, e.protect, e.result);
+  Time(e.op, start);
+  const bool ok = r.error == 0 && r.address != 0;
+  std::string detail;
+  if (ok && recorded_ok && r.address != e.result) {
+    detail = "recorded result " + Hex(e.result) + ", replay " + Hex(r.address);
+  }
+  Compare(e, index, ok, r.error, detail);
+  if (!reserve) return;
+  const uint64_t rec_base = e.result;
+  const uint64_t rec_len = PageUp((e.addr != 0 ? e.addr : e.result) + e.size) - rec_base;
+  if (recorded_ok && ok) {
+    ranges_.Insert(RecordedAddr{rec_base}, rec_len, ReplayedAddr{r.address});
+  } else if (recorded_ok) {
+    ranges_.Insert(RecordedAddr{rec_base}, rec_len, ReplayedAddr{0}, /*dead=*/true);
+  } else if (ok) {
+    // The recording has no such reservation: give it back so later calls see the same state.
+    vm_->VirtualFree(r.address, 0, win32::kMemRelease);
+  }
+}
+
+void ReplayEngine::ApplyVirtualFree(const Event& e, uint64_t index) {
+  bool dead, unknown;
+  auto t = Translate(e.addr, &dead, &unknown);
+  const bool recorded_ok = RecordedOk(e);
+  const bool release = e.flags == win32::kMemRelease;
+  if (dead) {
+    ++m_->skipped_dependent;
+    if (release && recorded_ok) {
+      if (auto r = ranges_.RangeOf(RecordedAddr{e.addr})) ranges_.Remove(r->first, r->second);
+    }
+    return;
+  }
+  if (!t) {
+    if (recorded_ok) ++m_->untranslatable;
+    Compare(e, index, false, win32::kErrorInvalidAddress);
+    return;
+  }
+  ++m_->replayed;
+  const auto start = Clock::now();
+  const uint32_t error = vm_->VirtualFree(*t, e.size, e.flags);
+  Time(e.op, start);
+  Compare(e, index, error == 0, error);
+  if (release && recorded_ok) {
+    if (auto r = ranges_.RangeOf(RecordedAddr{e.addr})) ranges_.Remove(r->first, r->second);
+  } else if (release && error == 0) {
+    ranges_.MarkDead(RecordedAddr{e.addr});  // Released here, still there in the recording.
+  }
+}
+
+void ReplayEngine::ApplyVirtualProtect(const Event& e, uint64_t index) {
+  bool dead, unknown;
+  auto t = Translate(e.addr, &dead, &unknown);
+  if (dead) {
+    ++m_->skipped_dependent;
+    return;
+  }
+  if (!t) {
+    if (RecordedOk(e)) ++m_->untranslatable;
+    Compare(e, index, false, win32::kErrorInvalidAddress);
+    return;
+  }
+  ++m_->replayed;
+  uint32_t old = 0;
+  const auto start = Clock::now();
+  const uint32_t error = vm_->VirtualProtect(*t, e.size, e.protect, &old);
+  Time(e.op, start);
+  std::string detail;
+  if (error == 0 && RecordedOk(e) && old != e.old_protect) {
+    detail = "recorded old protection " + Hex(e.old_protect) + ", replay " + Hex(old);
+  }
+  Compare(e, index, error == 0, error, detail);
+}
+
+void ReplayEngine::ApplyVirtualQuery(const Event& e, uint64_t index) {
+  bool dead, unknown;
+  auto t = Translate(e.addr, &dead, &unknown);
+  if (dead) {
+    ++m_->skipped_dependent;
+    return;
+  }
+  if (!t) {  // Real backend, foreign memory: nothing comparable to ask.
+    ++m_->untranslatable;
+    return;
+  }
+  ++m_->replayed;
+  sim::MemoryBasicInformation info;
+  uint32_t error = 0;
+  const auto start = Clock::now();
+  const uint64_t bytes = vm_->VirtualQuery(*t, &info, &error);
+  Time(e.op, start);
+  std::string detail;
+  if (bytes != 0 && RecordedOk(e) && mode_ == CompareMode::kExact) {
+    const sim::MemoryBasicInformation recorded{e.q_base,        e.q_alloc_base, e.q_alloc_protect,
+                                               e.q_region_size, e.q_state,      e.q_protect,
+                                               e.q_type};
+    if (bytes != e.result || !(info == recorded)) {
+      detail = "VirtualQuery answer differs: recorded base " + Hex(e.q_base) + " size " +
+               std::to_string(e.q_region_size) + " state " + Hex(e.q_state) + ", replay base " +
+               Hex(info.base_address) + " size " + std::to_string(info.region_size) + " state " +
+               Hex(info.state);
+    }
+  }
+  Compare(e, index, bytes != 0, error, detail);
+}
+
+// ------------------------------------------------------------------------------------ POSIX
+
+void ReplayEngine::ApplyMmap(const Event& e, uint64_t index) {
+  using namespace linux_abi;
+  const int fixed_flags = kMapFixed | kMapFixedNoReplace;
+  int flags = static_cast<int>(e.flags);
+  uint64_t address = identity_ ? e.addr : 0;
+  if ((flags & fixed_flags) != 0) {
+    bool dead, unknown;
+    auto t = Translate(e.addr, &dead, &unknown);
+    if (dead) {
+      ++m_->skipped_dependent;
+      return;
+    }
+    if (t) {
+      address = *t;
+    } else {
+      flags &= ~fixed_flags;  // Real backend: relocate instead of mapping over foreign memory.
+      address = 0;
+    }
+  }
+  ++m_->replayed;
+  const auto start = Clock::now();
+  const VmResult r = vm_->Mmap(address, e.size, static_cast<int>(e.protect), flags, e.result);
+  Time(e.op, start);
+  const bool ok = r.error == 0;
+  const bool recorded_ok = RecordedOk(e);
+  std::string detail;
+  if (ok && recorded_ok && r.address != e.result) {
+    detail = "recorded result " + Hex(e.result) + ", replay " + Hex(r.address);
+  }
+  Compare(e, index, ok, r.error, detail);
+  const uint64_t len = PageUp(e.size);
+  if (recorded_ok && ok) {
+    ranges_.Insert(RecordedAddr{e.result}, len, ReplayedAddr{r.address});
+  } else if (recorded_ok) {
+    ranges_.Insert(RecordedAddr{e.result}, len, ReplayedAddr{0}, /*dead=*/true);
+  } else if (ok && (flags & fixed_flags) == 0) {
+    vm_->Munmap(r.address, len);
+  }
+}
+
+void ReplayEngine::ApplyRangeOp(const Event& e, uint64_t index) {
+  const uint64_t len = PageUp(e.size);
+  const auto pieces = ranges_.Pieces(RecordedAddr{e.addr}, len);
+  for (const auto& p : pieces) {
+    if (p.dead) {
+      ++m_->skipped_dependent;
+      if (e.op == Op::kMunmap && RecordedOk(e)) ranges_.Remove(RecordedAddr{e.addr}, len);
+      return;
+    }
+  }
+  ++m_->replayed;
+  uint32_t error = 0;
+  bool gap = false;
+  const auto start = Clock::now();
+  for (const auto& p : pieces) {
+    if (!p.mapped && !identity_) {
+      gap = true;
+      continue;
+    }
+    // Pass the recorded size when the call is one piece (backends see unrounded lengths).
+    const uint64_t size = pieces.size() == 1 ? e.size : p.size;
+    uint32_t err = 0;
+    if (e.op == Op::kMunmap) {
+      err = vm_->Munmap(p.replayed.value, size);
+    } else if (e.op == Op::kMprotect) {
+      err = vm_->Mprotect(p.replayed.value, size, static_cast<int>(e.protect));
+    } else {
+      err = vm_->Madvise(p.replayed.value, size, static_cast<int>(e.flags));
+    }
+    if (error == 0) error = err;
+  }
+  Time(e.op, start);
+  // Unknown pages on a real backend: Linux answers ENOMEM for mprotect / madvise; munmap of
+  // unmapped pages succeeds.
+  if (gap && e.op != Op::kMunmap && error == 0) error = linux_abi::kEnomem;
+  if (gap && RecordedOk(e) && e.op != Op::kMunmap) ++m_->untranslatable;
+  Compare(e, index, error == 0, error);
+  if (e.op == Op::kMunmap && RecordedOk(e)) ranges_.Remove(RecordedAddr{e.addr}, len);
+}
+
+void ReplayEngine::ApplyMremap(const Event& e, uint64_t index) {
+  using namespace linux_abi;
+  bool dead, unknown;
+  auto t = Translate(e.addr, &dead, &unknown);
+  if (dead) {
+    ++m_->skipped_dependent;
+    return;
+  }
+  const bool recorded_ok = RecordedOk(e);
+  if (!t) {
+    if (recorded_ok) ++m_->untranslatable;
+    Compare(e, index, false, kEfault);
+    return;
+  }
+  int flags = static_cast<int>(e.flags);
+  uint64_t new_address = 0;
+  if ((flags & kMremapFixed) != 0) {
+    bool d2, u2;
+    auto n = Translate(e.new_addr, &d2, &u2);
+    if (n) {
+      new_address = *n;
+    } else {
+      flags &= ~kMremapFixed;
+    }
+  }
+  ++m_->replayed;
+  const auto start = Clock::now();
+  const VmResult r = vm_->Mremap(*t, e.size, e.new_size, flags, new_address, e.result);
+  Time(e.op, start);
+  const bool ok = r.error == 0;
+  std::string detail;
+  if (ok && recorded_ok && r.address != e.result) {
+    detail = "recorded result " + Hex(e.result) + ", replay " + Hex(r.address);
+  }
+  Compare(e, index, ok, r.error, detail);
+  if (recorded_ok) {
+    ranges_.Remove(RecordedAddr{e.addr}, PageUp(e.size));
+    if (ok) {
+      ranges_.Insert(RecordedAddr{e.result}, PageUp(e.new_size), ReplayedAddr{r.address});
+    } else {
+      vm_->Munmap(*t, e.size);  // The recording moved on; the stale mapping would only leak.
+      ranges_.Insert(RecordedAddr{e.result}, PageUp(e.new_size), ReplayedAddr{0}, true);
+    }
+  } else if (ok) {
+    ranges_.Remove(RecordedAddr{e.addr}, PageUp(e.size));
+    ranges_.Insert(RecordedAddr{e.addr}, PageUp(e.new_size), ReplayedAddr{r.address});
+  }
+}
+
+// ------------------------------------------------------------------------------------ Heap
+
+void ReplayEngine::SampleFootprint() {
+  last_sample_call_ = m_->heap_calls;
+  last_sampled_live_ = m_->live_bytes;
+  const std::optional<uint64_t> f = heap_->Footprint();
+  if (!f) return;
+  if (!m_->peak_footprint || *f > *m_->peak_footprint) m_->peak_footprint = f;
+  if (m_->live_bytes == m_->peak_live_bytes) m_->footprint_at_live_peak = f;
+}
+
+void ReplayEngine::AddBlock(uint64_t recorded, void* p, uint64_t size, uint64_t index) {
+  auto [it, inserted] = blocks_.try_emplace(recorded, Block{p, size});
+  if (!inserted) {  // The recording reused the address: its free was not traced.
+    if (it->second.p != nullptr) {
+      heap_->Free(it->second.p);
+      RemoveLive(it->second.size);
+    }
+    it->second = Block{p, size};
+  }
+  if (p == nullptr) return;
+  m_->live_bytes += size;
+  if (m_->live_bytes > m_->peak_live_bytes) {
+    m_->peak_live_bytes = m_->live_bytes;
+    m_->peak_live_event = index;
+    peak_pending_ = true;
+  }
+}
+
+void ReplayEngine::RemoveLive(uint64_t size) {
+  // Sample just before live drops from a peak, so the footprint is the one at the peak.
+  if (peak_pending_ && (m_->heap_calls - last_sample_call_ >= 256 ||
+                        m_->live_bytes > last_sampled_live_ + last_sampled_live_ / 64)) {
+    SampleFootprint();
+  }
+  peak_pending_ = false;
+  m_->live_bytes -= size;
+}
+
+void ReplayEngine::ApplyHeap(const Event& e, uint64_t index) {
+  ++m_->heap_calls;
+  if (m_->heap_calls - last_sample_call_ >= 4096) SampleFootprint();
+  const bool recorded_ok =
+      RecordedOk(e) && !(e.result == 0 && e.op != Op::kFree && e.op != Op::kHostFree);
+  uint64_t size = e.size;
+  size_t alignment = 0;
+  switch (e.op) {
+    case Op::kFree:
+    case Op::kHostFree: {
+      if (e.addr == 0) return;
+      auto it = blocks_.find(e.addr);
+      if (it == blocks_.end()) {
+        ++m_->untranslatable;
+        return;
+      }
+      if (it->second.p == nullptr) {
+        ++m_->skipped_dependent;
+        blocks_.erase(it);
+        return;
+      }
+      ++m_->replayed;
+      RemoveLive(it->second.size);  // Samples the footprint first when live was at a peak.
+      const auto start = Clock::now();
+      heap_->Free(it->second.p);
+      Time(e.op, start);
+      blocks_.erase(it);
+      return;
+    }
+    case Op::kRealloc: {
+      if (e.addr == 0) break;  // realloc(NULL, n) is malloc(n).
+      auto it = blocks_.find(e.addr);
+      if (it == blocks_.end()) {
+        ++m_->untranslatable;
+        return;
+      }
+      if (it->second.p == nullptr) {
+        ++m_->skipped_dependent;
+        blocks_.erase(it);
+        if (recorded_ok) AddBlock(e.result, nullptr, 0, index);
+        return;
+      }
+      ++m_->replayed;
+      const Block old = it->second;
+      if (e.size == 0) {  // glibc: realloc(p, 0) frees p.
+        RemoveLive(old.size);
+        const auto start = Clock::now();
+        heap_->Free(old.p);
+        Time(e.op, start);
+        blocks_.erase(it);
+        return;
+      }
+      const auto start = Clock::now();
+      void* q = heap_->Realloc(old.p, old.size, e.size);
+      Time(e.op, start);
+      Compare(e, index, q != nullptr, q != nullptr ? 0 : linux_abi::kEnomem);
+      if (q == nullptr && !recorded_ok) return;  // Both failed: the old block stays.
+      blocks_.erase(it);
+      RemoveLive(old.size);
+      if (q == nullptr) {  // Recorded success: the block moved on without the replay.
+        heap_->Free(old.p);
+        AddBlock(e.result, nullptr, 0, index);
+        return;
+      }
+      AddBlock(recorded_ok ? e.result : e.addr, q, e.size, index);
+      return;
+    }
+    case Op::kCalloc:
+      if (e.count != 0 && e.size > UINT64_MAX / e.count) {
+        size = UINT64_MAX;
+      } else {
+        size = e.count * e.size;
+      }
+      break;
+    case Op::kPosixMemalign:
+    case Op::kAlignedAlloc:
+    case Op::kMemalign:
+      alignment = e.alignment;
+      break;
+    case Op::kValloc:
+      alignment = page_size_;
+      break;
+    case Op::kPvalloc:
+      alignment = page_size_;
+      size = PageUp(e.size);
+      break;
+    default:
+      break;
+  }
+  if (alignment != 0 && (alignment & (alignment - 1)) != 0) {  // Invalid: fails with EINVAL.
+    Compare(e, index, false, linux_abi::kEinval);
+    return;
+  }
+  ++m_->replayed;
+  const auto start = Clock::now();
+  void* p = size == UINT64_MAX ? nullptr : heap_->Alloc(size, alignment);
+  Time(e.op, start);
+  Compare(e, index, p != nullptr, p != nullptr ? 0 : linux_abi::kEnomem);
+  if (recorded_ok) {
+    AddBlock(e.result, p, size, index);
+  } else if (p != nullptr) {
+    heap_->Free(p);  // Not in the recording: nothing will free it.
+  }
+}
+
+void ReplayEngine::Finish() {
+  if (peak_pending_) SampleFootprint();
+  m_->vm = vm_->stats();
+  // Blocks still live at the end are the trace's leaks; give them back to the heap.
+  for (auto& [recorded, block] : blocks_) {
+    if (block.p != nullptr) heap_->Free(block.p);
+  }
+  blocks_.clear();
+}
+
+// ------------------------------------------------------------------------------------ Driver
+
+namespace {
+
+class Progress {
+ public:
+  Progress(bool enabled, std::string label) : enabled_(enabled), label_(std::move(label)) {
+    start_ = std::chrono::steady_clock::now();
+  }
+  void Update(uint64_t events, double fraction) {
+    if (!enabled_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(200)) return;
+    last_ = now;
+    const double s = std::chrono::duration<double>(now - start_).count();
+    const double rate = s > 0 ? events / s : 0;
+    const double eta = fraction > 0 ? s * (1 - fraction) / fraction : 0;
+    std::fprintf(stderr, "\r[%s] %5.1f%% %llu events %.2f M ev/s ETA %.0fs   ", label_.c_str(),
+                 fraction * 100, static_cast<unsigned long long>(events), rate / 1e6, eta);
+    shown_ = true;
+  }
+  ~Progress() {
+    if (shown_) std::fprintf(stderr, "\r%80s\r", "");
+  }
+
+ private:
+  bool enabled_;
+  bool shown_ = false;
+  std::string label_;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+}  // namespace
+
+Status ReplayTrace(const std::string& path, const ReplayOptions& given, ReplayMetrics* out) {
+  std::unique_ptr<EventSource> source;
+  VMREPLAY_RETURN_IF_ERROR(OpenTrace(path, &source));
+  const proto::Header& h = source->header();
+  ReplayOptions options = given;
+  options.vm.windows = h.platform() != proto::PLATFORM_LINUX;
+  if (h.page_size() != 0) options.vm.page_size = h.page_size();
+  if (h.allocation_granularity() != 0) {
+    options.vm.allocation_granularity = h.allocation_granularity();
+  }
+  if (h.physical_memory() != 0) options.vm.physical_memory = h.physical_memory();
+  std::unique_ptr<VmBackend> vm;
+  VMREPLAY_RETURN_IF_ERROR(MakeVmBackend(options.backend, options.vm, &vm));
+  std::unique_ptr<HeapBackend> heap;
+  VMREPLAY_RETURN_IF_ERROR(MakeHeapBackend(options.heap, options.heap_options, &heap));
+  ReplayMetrics metrics;
+  const auto start = std::chrono::steady_clock::now();
+  {
+    ReplayEngine engine(vm.get(), heap.get(), options, h, &metrics);
+    Progress progress(options.progress, options.backend);
+    auto* binary = dynamic_cast<BinaryTraceReader*>(source.get());
+    uint64_t index = 0;
+    bool go = true;
+    if (binary != nullptr) {
+      while (go) {
+        const std::vector<Event>* chunk = binary->NextChunk();
+        if (chunk == nullptr) break;
+        for (const Event& e : *chunk) {
+          if (!(go = engine.Apply(e, index++))) break;
+        }
+        progress.Update(index, binary->file_size() == 0
+                                   ? 0
+                                   : static_cast<double>(binary->bytes_read()) /
+                                         static_cast<double>(binary->file_size()));
+      }
+    } else {
+      Event e;
+      while (go && source->Next(&e)) {
+        go = engine.Apply(e, index++);
+        if ((index & 0xffff) == 0) progress.Update(index, 0);
+      }
+    }
+    engine.Finish();
+  }
+  metrics.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!metrics.stopped_early) VMREPLAY_RETURN_IF_ERROR(source->status());
+  *out = std::move(metrics);
+  return Status::Ok();
+}
+
+}  // namespace vmreplay::replay

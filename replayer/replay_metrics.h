@@ -1,0 +1,80 @@
+// What one replay of a trace on one (VM backend, heap backend) pair measured. Every figure is
+// defined here, once; reports (replay_report.h) print these fields and nothing else.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "proto/event.h"
+#include "replayer/log_histogram.h"
+#include "replayer/vm_backend.h"
+
+namespace vmreplay::replay {
+
+// A call whose replayed outcome differs from the recorded one.
+struct Divergence {
+  uint64_t event_index = 0;  // 0-based position of the event in the trace
+  Op op = Op::kUnknown;
+  std::string what;  // "recorded error 0, replay error 487", ...
+};
+
+struct ReplayMetrics {
+  std::string backend;  // VM backend name
+  std::string heap;     // heap backend name
+
+  uint64_t events = 0;    // events read from the trace
+  uint64_t replayed = 0;  // events applied to a backend
+  // Events that are not memory traffic (CreateMalloc, RegisterMemoryNotificationCallback,
+  // Needs/Acquired/ReleasedVirtualAddressSpace, recorded OnMemoryNotification): counted, skipped.
+  uint64_t skipped_not_memory = 0;
+  // Calls into a range / block whose creation failed in replay while the recording succeeded:
+  // skipped (they depend on a failed call) and counted.
+  uint64_t skipped_dependent = 0;
+  // Calls on recorded addresses the replay never saw created (memory from before the recording
+  // or from outside the traced interfaces); on real backends they are not issued.
+  uint64_t untranslatable = 0;
+
+  // Divergences (see Divergence): total and the first few, in event order.
+  uint64_t divergences = 0;
+  std::vector<Divergence> first_divergences;
+  bool stopped_early = false;  // --strict stopped at the first divergence
+
+  // Virtual memory: committed / reserved peaks with the event index of the peak, fragmentation
+  // at the end (1 - largest free block / total free), system calls, RSS (see VmStats).
+  VmStats vm;
+  // Highest fragmentation seen after any VM call (backends that can tell: sim, arena).
+  std::optional<double> max_fragmentation;
+
+  // Heap: live = bytes requested by live blocks. Footprint = what the heap backend took from
+  // the level below (heap_backend.h), sampled at local live peaks (at most every 256 heap calls
+  // unless live grew by 1/64) and every 4096 heap calls.
+  uint64_t heap_calls = 0;
+  uint64_t live_bytes = 0;
+  uint64_t peak_live_bytes = 0;
+  uint64_t peak_live_event = 0;
+  std::optional<uint64_t> footprint_at_live_peak;
+  std::optional<uint64_t> peak_footprint;
+  // (footprint - live) / footprint at the live peak.
+  std::optional<double> heap_fragmentation_at_peak() const;
+  // Johnstone & Wilson measure #4: peak footprint / peak live - 1.
+  std::optional<double> johnstone_wilson_4() const;
+
+  // Latency of each backend call, per operation, in nanoseconds (replay side, not recorded).
+  std::array<LogHistogram, kOpCount> latency;
+
+  // Memory pressure from the backend's own commit (simulator/memory_pressure.h).
+  uint64_t memory_load_answers = 0;  // GetMemoryLoad calls answered
+  uint32_t max_memory_load = 0;      // highest dwMemoryLoad answered or reached
+  uint64_t notifications_low = 0;
+  uint64_t notifications_neutral = 0;
+  uint64_t notifications_high = 0;
+  uint64_t recorded_notifications = 0;  // OnMemoryNotification events in the trace
+
+  double wall_seconds = 0;  // replay loop, including trace decoding
+  double events_per_second() const { return wall_seconds > 0 ? events / wall_seconds : 0; }
+};
+
+}  // namespace vmreplay::replay
