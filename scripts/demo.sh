@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# README command 1: install, build, and run vmreplay on a bundled trace.
+# README command 1: install, build, and replay a bundled trace on three backends side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+echo "== building (Release)"
 bash scripts/build.sh build -DCMAKE_BUILD_TYPE=Release -DVMREPLAY_BENCHMARKS=OFF >/dev/null
-trace=traces/wine/random_seed1.pb
+trace=traces/synth/workstation-gc.pb
 set -x
 build/replayer/vmreplay info "$trace"
 build/replayer/vmreplay check "$trace"
-build/replayer/vmreplay dump "$trace" | sed -n '2,4p'
+build/replayer/vmreplay "$trace" --backend=sim --backend=arena --backend=os
