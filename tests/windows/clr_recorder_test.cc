@@ -25,6 +25,7 @@
 #include "proto/trace_writer.h"
 #include "tests/windows/clr_driver_plan.h"
 #include "tests/wine/win32_replay.h"
+#include "tests/wine/wine_session.h"
 
 namespace vmreplay {
 namespace {
@@ -35,18 +36,7 @@ namespace plan = clr_driver;
 constexpr uint32_t kEOutOfMemory = 0x8007000E;
 constexpr uint32_t HresultFromWin32(uint32_t error) { return 0x80070000u | (error & 0xFFFF); }
 
-std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-std::string ReadText(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using wine_test::ReadText;
 
 std::map<Op, uint64_t> ExpectedCounts() {
   using namespace plan;
@@ -191,36 +181,19 @@ void CheckReplaysOnSimulator(const std::string& path, const std::string& scratch
 class ClrRecorderWineTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const std::string exe = VMREPLAY_CLR_DRIVER_EXE;
-    const std::string wine = VMREPLAY_WINE64;
-    if (exe.empty() || wine.empty()) {
-      skip_reason_ =
-          "x86_64-w64-mingw32-g++-posix or wine64 was not found at configure time: "
-          "clr_driver.exe was not built or cannot run (the checked-in trace is still checked)";
-      return;
-    }
-    if (!fs::exists(exe) || !fs::exists(wine)) {
-      skip_reason_ = "missing " + (fs::exists(exe) ? wine : exe);
-      return;
-    }
     work_ = fs::path(VMREPLAY_WINE_WORK_DIR);
-    fs::create_directories(work_);
-    // One Wine prefix per build tree, created on first use and reused; the lock keeps two
-    // concurrent runs from initialising it at once (as tests/wine does).
-    const fs::path prefix = work_ / "wineprefix";
-    const int lock = open((work_ / "wineprefix.lock").c_str(), O_CREAT | O_RDWR, 0644);
-    if (lock >= 0) flock(lock, LOCK_EX);
+    std::unique_ptr<wine_test::WineSession> wine = wine_test::WineSession::Open(
+        VMREPLAY_WINE64, VMREPLAY_CLR_DRIVER_EXE, work_, &skip_reason_);
+    if (!wine) {
+      skip_reason_ += " (the checked-in trace is still checked)";
+      return;
+    }
     fs::remove(work_ / "trace.pb");
-    const std::string cmd = "cd " + Quote(work_.string()) +
-                            " && WINEPREFIX=" + Quote(prefix.string()) +
-                            " WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml=' timeout 300 " +
-                            Quote(wine) + " " + Quote(exe) + " trace.pb > driver.log 2>&1";
-    const int status = std::system(cmd.c_str());
-    if (lock >= 0) close(lock);
+    const std::string error = wine->Run("trace.pb", "driver.log");
+    wine.reset();
     driver_log_ = ReadText(work_ / "driver.log");
-    if (status != 0) {
-      setup_error_ =
-          "`" + cmd + "` failed (status " + std::to_string(status) + "):\n" + driver_log_;
+    if (!error.empty()) {
+      setup_error_ = error;
       return;
     }
     const char* update = std::getenv("VMREPLAY_UPDATE_WINDOWS_TRACES");
@@ -261,8 +234,9 @@ TEST_F(ClrRecorderWineTest, VirtualMemoryReplaysOnSimulatorWithoutDivergence) {
 TEST_F(ClrRecorderWineTest, VmreplayCliReplaysTraceWithoutDivergence) {
   const std::string cli = VMREPLAY_CLI;
   if (!fs::exists(cli)) GTEST_SKIP() << cli << " is not built";
-  const std::string cmd = Quote(cli) + " " + Quote(Trace()) + " --backend=sim --check > " +
-                          Quote((work_ / "vmreplay.log").string()) + " 2>&1";
+  const std::string cmd = wine_test::ShellQuote(cli) + " " + wine_test::ShellQuote(Trace()) +
+                          " --backend=sim --check > " +
+                          wine_test::ShellQuote((work_ / "vmreplay.log").string()) + " 2>&1";
   const int status = std::system(cmd.c_str());
   const std::string log = ReadText(work_ / "vmreplay.log");
   std::cout << log;

@@ -5,20 +5,17 @@
 //
 // The traces checked into traces/wine/ are replayed too, so the comparison also runs where
 // Wine is not installed. Set VMREPLAY_UPDATE_WINE_TRACES=1 to refresh them from a Wine run.
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "tests/wine/win32_replay.h"
+#include "tests/wine/wine_session.h"
 
 namespace vmreplay::wine_test {
 namespace {
@@ -31,55 +28,20 @@ constexpr int kCallsPerSeed = 3000;
 // The random trace that is checked in (small: well under 1 MB).
 constexpr int kCheckedInSeed = 1;
 
-std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 class Win32DifferentialTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const std::string exe = VMREPLAY_WIN32_ORACLE_EXE;
-    const std::string wine = VMREPLAY_WINE64;
-    if (exe.empty() || wine.empty()) {
-      skip_reason_ =
-          "x86_64-w64-mingw32-g++-posix or wine64 was not found at configure time; the live "
-          "Wine comparison is skipped (checked-in traces are still replayed)";
-      return;
-    }
-    if (!fs::exists(exe) || !fs::exists(wine)) {
-      skip_reason_ = "missing " + (fs::exists(exe) ? wine : exe);
-      return;
-    }
     work_ = fs::path(VMREPLAY_WINE_WORK_DIR);
-    fs::create_directories(work_);
-    // One Wine prefix per build tree, created on first use (~10 s) and reused; the lock keeps
-    // two concurrent runs from initialising it at once.
-    const fs::path prefix = work_ / "wineprefix";
-    int lock = open((work_ / "wineprefix.lock").c_str(), O_CREAT | O_RDWR, 0644);
-    if (lock >= 0) flock(lock, LOCK_EX);
-
-    const std::string env = "WINEPREFIX=" + Quote(prefix.string()) +
-                            " WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml=' ";
+    std::unique_ptr<WineSession> wine =
+        WineSession::Open(VMREPLAY_WINE64, VMREPLAY_WIN32_ORACLE_EXE, work_, &skip_reason_);
+    if (!wine) {
+      skip_reason_ +=
+          " (the live Wine comparison is skipped; checked-in traces are still replayed)";
+      return;
+    }
+    // Relative output names: the oracle's working directory is `work_` (Wine maps it).
     auto run = [&](const std::string& args, const std::string& log) {
-      // Relative output names: the oracle's working directory is `work_` (Wine maps it).
-      const std::string cmd = "cd " + Quote(work_.string()) + " && " + env + "timeout 300 " +
-                              Quote(wine) + " " + Quote(exe) + " " + args + " > " + Quote(log) +
-                              " 2>&1";
-      const int status = std::system(cmd.c_str());
-      if (status != 0) {
-        setup_error_ += "`" + cmd + "` failed (status " + std::to_string(status) + "):\n" +
-                        ReadFile(work_ / log) + "\n";
-      }
-      return status == 0;
+      setup_error_ += wine->Run(args, log);
     };
     fs::remove(work_ / "edge.txt");
     run("edge edge.txt", "edge.log");
@@ -89,7 +51,7 @@ class Win32DifferentialTest : public ::testing::Test {
       run("random " + std::to_string(seed) + " " + std::to_string(kCallsPerSeed) + " " + name,
           "random_seed" + std::to_string(seed) + ".log");
     }
-    if (lock >= 0) close(lock);
+    wine.reset();
 
     const char* update = std::getenv("VMREPLAY_UPDATE_WINE_TRACES");
     if (setup_error_.empty() && update != nullptr && std::string(update) == "1") {
