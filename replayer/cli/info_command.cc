@@ -2,6 +2,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <iostream>
+#include <string>
 
 #include "proto/trace_summary.h"
 #include "replayer/cli/command.h"
@@ -35,9 +36,14 @@ int RunInfo(const std::vector<std::string>& args) {
               "..0x%" PRIx64 ", %u-bit\n",
               h.page_size(), h.allocation_granularity(), h.min_user_address(), h.max_user_address(),
               h.pointer_bits());
-  std::printf("memory         physical %.1f MiB, commit limit %.1f MiB\n",
-              static_cast<double>(h.physical_memory()) / (1 << 20),
-              static_cast<double>(h.commit_limit()) / (1 << 20));
+  auto mib = [](uint64_t bytes) {
+    if (bytes == 0) return std::string("unknown");
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+    return std::string(buf);
+  };
+  std::printf("memory         physical %s, commit limit %s\n", mib(h.physical_memory()).c_str(),
+              mib(h.commit_limit()).c_str());
   if (h.command_line_size() > 0) {
     std::string cmd;
     for (const std::string& a : h.command_line()) cmd += (cmd.empty() ? "" : " ") + a;
