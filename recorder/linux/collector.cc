@@ -271,9 +271,10 @@ class Demultiplexer {
       }
       for (const auto& a : args) trace.header.add_command_line(a);
     }
-    // zstd level 1: the collector must keep pace with the recorded program.
+    // The collector must keep pace with the recorded program: see CollectorOptions.
     WriterOptions writer_options;
-    writer_options.zstd_level = 1;
+    writer_options.compress = options_.compress;
+    writer_options.zstd_level = options_.zstd_level;
     Status s = TraceWriter::Create(trace.path, trace.header, writer_options, &trace.writer);
     if (!s.ok()) {
       trace.writer_failed = true;
@@ -413,6 +414,7 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
         if (pid == root) {
           root_done = true;
           result->exit_code = ExitCodeOf(status);
+          result->command_seconds = static_cast<double>(MonotonicNs() - start_mono) * 1e-9;
         }
         continue;
       }
@@ -444,7 +446,9 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
   }
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGQUIT, &old_quit, nullptr);
-  return demux.Finish(result);
+  const Status finished = demux.Finish(result);
+  result->written_seconds = static_cast<double>(MonotonicNs() - start_mono) * 1e-9;
+  return finished;
 }
 
 }  // namespace vmreplay::recorder

@@ -32,6 +32,12 @@ struct CollectorOptions {
   std::string preload_path;  // libvmrecord_preload.so
   uint64_t ring_bytes = uint64_t{64} << 20;
   int stall_grace_ms = 1000;
+  // Chunk compression while recording. The collector encodes on the fly and must keep pace
+  // with the recorded program (writers wait when the ring is full), so the default is zstd's
+  // fastest standard level; negative levels (zstd's "fast" modes) trade size for speed, and
+  // compress = false writes CODEC_NONE chunks. See bench/recorder/overhead.sh.
+  bool compress = true;
+  int zstd_level = 1;
 };
 
 struct RecordingResult {
@@ -39,6 +45,10 @@ struct RecordingResult {
   uint64_t events = 0;
   uint64_t dropped_events = 0;
   std::vector<std::string> trace_paths;  // the command's trace first
+  // Seconds from the start of the recording until the command exited (was reaped), and until
+  // every trace was written and closed (for overhead measurements: see overhead.sh).
+  double command_seconds = 0;
+  double written_seconds = 0;
 };
 
 // Runs the command to completion (including all its descendants) and writes the traces.

@@ -33,6 +33,12 @@
 #include "recorder/linux/recording_session.h"
 #include "recorder/linux/wire_protocol.h"
 
+// The library is compiled with -fvisibility=hidden: its dynamic symbol table holds only what
+// is marked VMRECORD_EXPORT, i.e. the interposed functions and the two syscall entry points
+// strace -k names. Everything else (the ring, the session, Boost's inline code) stays internal,
+// so it can neither interpose on nor be interposed by the recorded program's own symbols.
+#define VMRECORD_EXPORT __attribute__((visibility("default")))
+
 namespace vmreplay::recorder::preload {
 namespace {
 
@@ -146,14 +152,18 @@ using namespace vmreplay::recorder::preload;  // NOLINT: hook helpers
 // The system calls of the mmap family, issued directly (no dlsym needed, usable before libc
 // is initialised). Two named, never-inlined entry points so that `strace -k` can tell the
 // calls this library recorded from the ones it forwarded unrecorded (the recorder's own).
-extern "C" __attribute__((noinline, visibility("default"))) long vmrecord_traced_syscall(
-    long nr, long a, long b, long c, long d, long e, long f) {
+extern "C" __attribute__((noinline)) VMRECORD_EXPORT long vmrecord_traced_syscall(long nr, long a,
+                                                                                  long b, long c,
+                                                                                  long d, long e,
+                                                                                  long f) {
   long r = syscall(nr, a, b, c, d, e, f);
   asm volatile("" : "+r"(r));  // keep this frame: no tail call
   return r;
 }
-extern "C" __attribute__((noinline, visibility("default"))) long vmrecord_untraced_syscall(
-    long nr, long a, long b, long c, long d, long e, long f) {
+extern "C" __attribute__((noinline)) VMRECORD_EXPORT long vmrecord_untraced_syscall(long nr, long a,
+                                                                                    long b, long c,
+                                                                                    long d, long e,
+                                                                                    long f) {
   long r = syscall(nr, a, b, c, d, e, f);
   asm volatile("" : "+r"(r));
   return r;
@@ -183,7 +193,7 @@ extern "C" {
 
 // ---- Virtual memory -------------------------------------------------------------------------
 
-void* mmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset) {
+VMRECORD_EXPORT void* mmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset) {
   return P(VmCall(kWireMmap, SYS_mmap, L(addr), L(length), prot, flags, fd, offset,
                   [&](WireRecord& r, long result) {
                     r.addr = U(addr);
@@ -196,10 +206,10 @@ void* mmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset)
                   }));
 }
 
-void* mmap64(void* addr, size_t length, int prot, int flags, int fd, off64_t offset)
+VMRECORD_EXPORT void* mmap64(void* addr, size_t length, int prot, int flags, int fd, off64_t offset)
     __attribute__((alias("mmap")));
 
-int munmap(void* addr, size_t length) {
+VMRECORD_EXPORT int munmap(void* addr, size_t length) {
   return static_cast<int>(
       VmCall(kWireMunmap, SYS_munmap, L(addr), L(length), 0, 0, 0, 0, [&](WireRecord& r, long) {
         r.addr = U(addr);
@@ -207,7 +217,7 @@ int munmap(void* addr, size_t length) {
       }));
 }
 
-void* mremap(void* old_address, size_t old_size, size_t new_size, int flags, ...) {
+VMRECORD_EXPORT void* mremap(void* old_address, size_t old_size, size_t new_size, int flags, ...) {
   void* new_address = nullptr;
   if (flags & MREMAP_FIXED) {  // as glibc: the fifth argument exists only with MREMAP_FIXED
     va_list ap;
@@ -226,7 +236,7 @@ void* mremap(void* old_address, size_t old_size, size_t new_size, int flags, ...
                   }));
 }
 
-int mprotect(void* addr, size_t length, int prot) {
+VMRECORD_EXPORT int mprotect(void* addr, size_t length, int prot) {
   return static_cast<int>(VmCall(kWireMprotect, SYS_mprotect, L(addr), L(length), prot, 0, 0, 0,
                                  [&](WireRecord& r, long) {
                                    r.addr = U(addr);
@@ -235,7 +245,7 @@ int mprotect(void* addr, size_t length, int prot) {
                                  }));
 }
 
-int madvise(void* addr, size_t length, int advice) {
+VMRECORD_EXPORT int madvise(void* addr, size_t length, int advice) {
   return static_cast<int>(VmCall(kWireMadvise, SYS_madvise, L(addr), L(length), advice, 0, 0, 0,
                                  [&](WireRecord& r, long) {
                                    r.addr = U(addr);
@@ -246,7 +256,7 @@ int madvise(void* addr, size_t length, int advice) {
 
 // ---- Heap -----------------------------------------------------------------------------------
 
-void* malloc(size_t size) {
+VMRECORD_EXPORT void* malloc(size_t size) {
   if (!RealReady() && !ResolveReal()) return BootstrapAllocator::Allocate(size);
   if (!Enter()) return g_real.malloc(size);
   RecordedCall call(kWireMalloc);
@@ -257,7 +267,7 @@ void* malloc(size_t size) {
   return p;
 }
 
-void* calloc(size_t count, size_t size) {
+VMRECORD_EXPORT void* calloc(size_t count, size_t size) {
   if (!RealReady() && !ResolveReal()) {
     if (size != 0 && count > SIZE_MAX / size) return nullptr;
     return BootstrapAllocator::Allocate(count * size);  // bootstrap memory is zeroed
@@ -272,7 +282,7 @@ void* calloc(size_t count, size_t size) {
   return p;
 }
 
-void free(void* p) {
+VMRECORD_EXPORT void free(void* p) {
   if (p == nullptr) {
     // Still a call the program made: record it like any other (replay treats it as a no-op).
   } else if (BootstrapAllocator::Owns(p)) {
@@ -289,7 +299,7 @@ void free(void* p) {
   call.Finish(false, 0);
 }
 
-void* realloc(void* p, size_t size) {
+VMRECORD_EXPORT void* realloc(void* p, size_t size) {
   if (p != nullptr && BootstrapAllocator::Owns(p)) {
     // A block from the bootstrap buffer: move it to wherever new blocks come from now. Not
     // recorded: its allocation was the recorder's own.
@@ -315,7 +325,7 @@ void* realloc(void* p, size_t size) {
   return q;
 }
 
-int posix_memalign(void** out, size_t alignment, size_t size) {
+VMRECORD_EXPORT int posix_memalign(void** out, size_t alignment, size_t size) {
   if (!RealReady() && !ResolveReal()) {
     *out = BootstrapAllocator::Allocate(size, alignment);
     return *out != nullptr ? 0 : ENOMEM;
@@ -352,21 +362,21 @@ void* AlignedCall(WireOp op, size_t alignment, size_t size, Real&& real) {
 
 extern "C" {
 
-void* aligned_alloc(size_t alignment, size_t size) {
+VMRECORD_EXPORT void* aligned_alloc(size_t alignment, size_t size) {
   return AlignedCall(kWireAlignedAlloc, alignment, size,
                      [&] { return g_real.aligned_alloc(alignment, size); });
 }
 
-void* memalign(size_t alignment, size_t size) {
+VMRECORD_EXPORT void* memalign(size_t alignment, size_t size) {
   return AlignedCall(kWireMemalign, alignment, size,
                      [&] { return g_real.memalign(alignment, size); });
 }
 
-void* valloc(size_t size) {
+VMRECORD_EXPORT void* valloc(size_t size) {
   return AlignedCall(kWireValloc, 0, size, [&] { return g_real.valloc(size); });
 }
 
-void* pvalloc(size_t size) {
+VMRECORD_EXPORT void* pvalloc(size_t size) {
   return AlignedCall(kWirePvalloc, 0, size, [&] { return g_real.pvalloc(size); });
 }
 

@@ -1,4 +1,4 @@
-// vmrecord -o trace.pb [--ring-mb N] -- CMD ARGS...
+// vmrecord -o trace.pb [--ring-mb N] [--zstd-level L | --no-compress] -- CMD ARGS...
 // Records CMD's virtual-memory and heap calls; exits with CMD's exit code.
 #include <cstdio>
 #include <cstdlib>
@@ -17,7 +17,9 @@ constexpr char kUsage[] =
     "process image goes to TRACE.<pid>.pb. The exit code is COMMAND's (128+N if killed by\n"
     "signal N).\n"
     "  -o PATH        trace of COMMAND itself\n"
-    "  --ring-mb N    shared ring size in MiB (default 64)\n";
+    "  --ring-mb N    shared ring size in MiB (default 64)\n"
+    "  --zstd-level L chunk compression level while recording (default 1; negative = faster)\n"
+    "  --no-compress  write uncompressed chunks\n";
 
 }  // namespace
 
@@ -33,6 +35,10 @@ int main(int argc, char** argv) {
       options.output_path = argv[++i];
     } else if (arg == "--ring-mb" && i + 1 < argc) {
       options.ring_bytes = std::strtoull(argv[++i], nullptr, 10) << 20;
+    } else if (arg == "--zstd-level" && i + 1 < argc) {
+      options.zstd_level = std::atoi(argv[++i]);
+    } else if (arg == "--no-compress") {
+      options.compress = false;
     } else if (arg == "-h" || arg == "--help") {
       std::fputs(kUsage, stdout);
       return 0;
@@ -58,5 +64,7 @@ int main(int argc, char** argv) {
                static_cast<unsigned long long>(result.events),
                static_cast<unsigned long long>(result.dropped_events), result.trace_paths.size(),
                result.trace_paths.empty() ? "(none)" : result.trace_paths[0].c_str());
+  std::fprintf(stderr, "vmrecord: times: command exited %.3f s, traces written %.3f s\n",
+               result.command_seconds, result.written_seconds);
   return result.exit_code;
 }

@@ -9,6 +9,7 @@
 //                             waits to be killed
 //   workload mtrace           marked heap calls between two marker mallocs (mtrace cross-check)
 #include <malloc.h>
+#include <mcheck.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -140,6 +141,9 @@ int SigKill(int n, const char* ready_file) {
 }
 
 int MtraceWindow() {
+  // glibc 2.34+: mtrace() logs only with libc_malloc_debug.so preloaded and MALLOC_TRACE set;
+  // otherwise it does nothing. Its own allocations (the log FILE) come before the window.
+  mtrace();
   // Everything between the two window markers is counted by both the recorder and mtrace.
   g_free(g_malloc(kWindowBeginSize));
   for (int i = 0; i < kHeapRounds; ++i) g_free(g_malloc(kMarkerBase + static_cast<size_t>(i)));
@@ -150,7 +154,7 @@ int MtraceWindow() {
   free(c);
   free(r);
   free(m);
-  free(nullptr);
+  g_free(nullptr);  // through the pointer: GCC deletes a literal free(nullptr)
   g_free(g_malloc(kWindowEndSize));
   return 0;
 }
