@@ -11,9 +11,6 @@
 namespace vmreplay {
 namespace {
 
-inline uint64_t ZigZag(int64_t v) {
-  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-}
 inline int64_t UnZigZag(uint64_t v) {
   return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
 }
@@ -26,20 +23,6 @@ struct DeltaState {
   uint64_t thread = 0;
   uint64_t timestamp_ns = 0;
 };
-
-template <FieldCoding C, typename T>
-inline uint64_t EncodeValue(T value, uint64_t& prev) {
-  if constexpr (C == FieldCoding::kDelta) {
-    uint64_t v = static_cast<uint64_t>(value);
-    uint64_t delta = v - prev;
-    prev = v;
-    return ZigZag(static_cast<int64_t>(delta));
-  } else if constexpr (C == FieldCoding::kSigned) {
-    return ZigZag(static_cast<int64_t>(value));
-  } else {
-    return static_cast<uint64_t>(value);
-  }
-}
 
 // Decodes one stored value into a field of type T. Values that do not fit T set `overflow`
 // so that a crafted chunk can never produce a silently truncated number.
@@ -59,16 +42,6 @@ inline T DecodeValue(uint64_t stored, uint64_t& prev, uint64_t& overflow) {
   }
 }
 
-template <FieldMask M>
-void EncodeFields(const Event& e, proto::ChunkColumns& c, DeltaState& d) {
-#define VMREPLAY_ENCODE_FIELD(name, coding, text)                   \
-  if constexpr ((M & Bit(Field::k_##name)) != 0) {                  \
-    c.add_##name(EncodeValue<FieldCoding::coding>(e.name, d.name)); \
-  }
-  VMREPLAY_EVENT_FIELDS(VMREPLAY_ENCODE_FIELD)
-#undef VMREPLAY_ENCODE_FIELD
-}
-
 // Raw pointers into the parsed columns; bounds were checked for the whole chunk beforehand.
 struct Cursors {
 #define VMREPLAY_CURSOR_MEMBER(name, coding, text) const uint64_t* name = nullptr;
@@ -86,18 +59,12 @@ void DecodeFields(Event& e, Cursors& c, DeltaState& d, uint64_t& overflow) {
 #undef VMREPLAY_DECODE_FIELD
 }
 
-using EncodeFn = void (*)(const Event&, proto::ChunkColumns&, DeltaState&);
 using DecodeFn = void (*)(Event&, Cursors&, DeltaState&, uint64_t&);
 
-template <size_t... I>
-constexpr std::array<EncodeFn, kOpCount> MakeEncoders(std::index_sequence<I...>) {
-  return {&EncodeFields<kOpInfo[I].fields>...};
-}
 template <size_t... I>
 constexpr std::array<DecodeFn, kOpCount> MakeDecoders(std::index_sequence<I...>) {
   return {&DecodeFields<kOpInfo[I].fields>...};
 }
-constexpr auto kEncoders = MakeEncoders(std::make_index_sequence<kOpCount>());
 constexpr auto kDecoders = MakeDecoders(std::make_index_sequence<kOpCount>());
 
 // String ids ascend without gaps, except across chunks lost to damage.
@@ -338,21 +305,7 @@ ChunkEncoder::~ChunkEncoder() = default;
 void ChunkEncoder::Encode(std::span<const Event> events, uint64_t first_event_index,
                           uint32_t first_string_id, std::span<const std::string> new_strings,
                           bool compress, int zstd_level, std::string* out) {
-  columns_.Clear();
-  DeltaState d;
-  columns_.mutable_op()->Reserve(static_cast<int>(events.size()));
-  for (const Event& e : events) {
-    columns_.add_op(static_cast<uint32_t>(e.op));
-    columns_.add_thread(EncodeValue<FieldCoding::kDelta>(e.thread, d.thread));
-    columns_.add_timestamp_ns(EncodeValue<FieldCoding::kDelta>(e.timestamp_ns, d.timestamp_ns));
-    columns_.add_latency_ns(e.latency_ns);
-    kEncoders[static_cast<size_t>(e.op) < kOpCount ? static_cast<size_t>(e.op) : 0](e, columns_, d);
-  }
-  columns_.set_first_string_id(first_string_id);
-  for (const std::string& s : new_strings) columns_.add_strings(s);
-
-  raw_.clear();
-  columns_.SerializeToString(&raw_);
+  columns_.Encode(events, first_string_id, new_strings, &raw_);
   chunk_.Clear();
   chunk_.set_first_event_index(first_event_index);
   chunk_.set_event_count(static_cast<uint32_t>(events.size()));

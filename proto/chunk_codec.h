@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "proto/event.h"
+#include "proto/portable/column_encoder.h"
 #include "proto/status.h"
 #include "proto/trace.pb.h"
 
@@ -30,7 +31,7 @@ class ChunkEncoder {
  private:
   struct ZstdContext;
   std::unique_ptr<ZstdContext> zstd_;
-  proto::ChunkColumns columns_;
+  ColumnEncoder columns_;
   proto::Chunk chunk_;
   std::string raw_;
 };

@@ -68,7 +68,12 @@ class FileTraceWriter final : public TraceWriter {
                            std::to_string(static_cast<uint32_t>(event.op)));
     }
     pending_.push_back(event);
-    ++thread_counts_[event.thread];
+    // Consecutive events mostly come from one thread: skip the hash lookup for those.
+    if (last_thread_count_ == nullptr || event.thread != last_thread_) {
+      last_thread_ = event.thread;
+      last_thread_count_ = &thread_counts_[event.thread];  // references into the map are stable
+    }
+    ++*last_thread_count_;
     if (pending_.size() >= options_.events_per_chunk) return FlushChunk();
     return Status::Ok();
   }
@@ -143,6 +148,8 @@ class FileTraceWriter final : public TraceWriter {
   std::vector<std::string> new_strings_;
   std::unordered_map<std::string, uint32_t> string_ids_;
   std::unordered_map<uint64_t, uint64_t> thread_counts_;
+  uint64_t last_thread_ = 0;
+  uint64_t* last_thread_count_ = nullptr;
   std::vector<uint64_t> chunk_checksums_;
   ChunkEncoder encoder_;
   std::string chunk_bytes_;

@@ -15,11 +15,6 @@ namespace {
 constexpr uint32_t kVarint = 0;
 constexpr uint32_t kLengthDelimited = 2;
 
-// Field numbers of trace.proto, named where they are used once.
-constexpr uint32_t kFirstStringIdField = 40;
-constexpr uint32_t kStringsField = 41;
-constexpr int kFirstOptionalColumn = 5;  // ChunkColumns: op 1, thread 2, timestamp 3, latency 4
-
 void PutVarint(uint64_t v, std::string* out) {
   while (v >= 0x80) {
     out->push_back(static_cast<char>((v & 0x7f) | 0x80));
@@ -42,26 +37,6 @@ void PutBytesField(uint32_t field, std::string_view bytes, std::string* out) {
   PutTag(field, kLengthDelimited, out);
   PutVarint(bytes.size(), out);
   out->append(bytes);
-}
-
-uint64_t ZigZag(int64_t v) {
-  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-}
-
-// Column coding, as in proto/chunk_codec.cc: delta columns hold the zigzagged difference to
-// the previous value of the column within the chunk; signed columns the zigzagged value.
-template <FieldCoding C, typename T>
-uint64_t Code(T value, uint64_t& prev) {
-  if constexpr (C == FieldCoding::kDelta) {
-    const uint64_t v = static_cast<uint64_t>(value);
-    const uint64_t delta = v - prev;
-    prev = v;
-    return ZigZag(static_cast<int64_t>(delta));
-  } else if constexpr (C == FieldCoding::kSigned) {
-    return ZigZag(static_cast<int64_t>(value));
-  } else {
-    return static_cast<uint64_t>(value);
-  }
 }
 
 void PutLe(uint64_t v, int bytes, char* p) {
@@ -145,35 +120,9 @@ Status PortableTraceWriter::Append(const Event& event) {
 
 Status PortableTraceWriter::FlushChunk() {
   if (pending_.empty() || !status_.ok()) return status_;
-  for (std::string& column : columns_) column.clear();
-  uint64_t prev_thread = 0, prev_time = 0;
-#define VMREPLAY_PREV(name, coding, text) uint64_t prev_##name = 0;
-  VMREPLAY_EVENT_FIELDS(VMREPLAY_PREV)
-#undef VMREPLAY_PREV
-  for (const Event& e : pending_) {
-    PutVarint(static_cast<uint32_t>(e.op), &columns_[1]);
-    PutVarint(Code<FieldCoding::kDelta>(e.thread, prev_thread), &columns_[2]);
-    PutVarint(Code<FieldCoding::kDelta>(e.timestamp_ns, prev_time), &columns_[3]);
-    PutVarint(e.latency_ns, &columns_[4]);
-    const FieldMask mask = InfoOf(e.op).fields;
-    int column = kFirstOptionalColumn;
-#define VMREPLAY_COLUMN(name, coding, text)                                       \
-  if ((mask & Bit(Field::k_##name)) != 0) {                                       \
-    PutVarint(Code<FieldCoding::coding>(e.name, prev_##name), &columns_[column]); \
-  }                                                                               \
-  ++column;
-    VMREPLAY_EVENT_FIELDS(VMREPLAY_COLUMN)
-#undef VMREPLAY_COLUMN
-  }
-  // ChunkColumns: each non-empty column as one packed field, then the chunk's new strings.
-  std::string& raw = scratch_;
-  raw.clear();
-  for (uint32_t field = 1; field < kFieldCount + kFirstOptionalColumn; ++field) {
-    if (!columns_[field].empty()) PutBytesField(field, columns_[field], &raw);
-  }
   const auto first_string_id = static_cast<uint32_t>(string_ids_.size() - new_strings_.size()) + 1;
-  PutVarintField(kFirstStringIdField, first_string_id, &raw);
-  for (const std::string& s : new_strings_) PutBytesField(kStringsField, s, &raw);
+  std::string& raw = scratch_;
+  encoder_.Encode(pending_, first_string_id, new_strings_, &raw);
   // Chunk: first_event_index 1, event_count 2, codec 3 (CODEC_NONE = 0: absent), raw_size 4,
   // columns 5.
   std::string chunk;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "proto/event.h"
+#include "proto/portable/column_encoder.h"
 #include "proto/status.h"
 
 namespace vmreplay::portable {
@@ -82,7 +83,7 @@ class PortableTraceWriter {
   std::unordered_map<std::string, uint32_t> string_ids_;
   std::map<uint64_t, uint64_t> thread_counts_;
   std::vector<uint64_t> chunk_checksums_;
-  std::string columns_[kFieldCount + 5];  // packed column bodies, indexed by field number
+  ColumnEncoder encoder_;
   std::string scratch_;
   std::string frame_;
 };
