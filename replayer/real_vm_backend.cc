@@ -3,25 +3,65 @@
 #include <sys/mman.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <string>
 
 #include "simulator/posix_constants.h"
 #include "simulator/win32_constants.h"
 
 namespace vmreplay::replay {
 
+namespace {
+
+// Mappings the kernel allows this process (vm.max_map_count), less room for the replayer's own
+// heap, stacks and libraries. Each shadow region is at most one kernel mapping.
+uint64_t MappingBudget() {
+  uint64_t limit = 65530;  // the kernel's default
+  if (std::FILE* f = std::fopen("/proc/sys/vm/max_map_count", "r")) {
+    unsigned long long v = 0;
+    if (std::fscanf(f, "%llu", &v) == 1 && v > 0) limit = v;
+    std::fclose(f);
+  }
+  constexpr uint64_t kHeadroom = 4096;
+  return limit > 2 * kHeadroom ? limit - kHeadroom : limit / 2;
+}
+
+}  // namespace
+
 RealVmBackend::RealVmBackend(const sim::AddressSpaceConfig& shadow_config)
-    : shadow_(shadow_config), page_size_(shadow_config.page_size) {
+    : shadow_(shadow_config),
+      page_size_(shadow_config.page_size),
+      mapping_budget_(MappingBudget()) {
   ResetRssHighWater();
+}
+
+bool RealVmBackend::AtMappingLimit() {
+  // A call can split at most two regions into three: keep that much slack.
+  if (shadow_.metrics().region_count + 2 < mapping_budget_) return false;
+  ++out_of_space_;
+  if (!warned_mapping_limit_) {
+    warned_mapping_limit_ = true;
+    std::fprintf(stderr,
+                 "vmreplay: %s backend: %llu regions mapped, near the kernel's per-process mapping "
+                 "limit (vm.max_map_count); further mapping calls fail as out of space\n",
+                 std::string(name()).c_str(),
+                 static_cast<unsigned long long>(shadow_.metrics().region_count));
+  }
+  return true;
 }
 
 void RealVmBackend::Protect(uint64_t address, uint64_t length, int prot) {
   syscalls_.Add("mprotect");
-  mprotect(reinterpret_cast<void*>(address), length, prot);
+  if (mprotect(reinterpret_cast<void*>(address), length, prot) != 0) {
+    syscalls_.Add("mprotect failed");
+  }
 }
 
 void RealVmBackend::Discard(uint64_t address, uint64_t length, int advice) {
   syscalls_.Add("madvise");
-  madvise(reinterpret_cast<void*>(address), length, advice);
+  if (madvise(reinterpret_cast<void*>(address), length, advice) != 0) {
+    syscalls_.Add("madvise failed");
+  }
 }
 
 void RealVmBackend::Decommit(uint64_t address, uint64_t length) {
@@ -31,8 +71,10 @@ void RealVmBackend::Decommit(uint64_t address, uint64_t length) {
 
 VmResult RealVmBackend::VirtualAlloc(uint64_t address, uint64_t size, uint32_t type,
                                      uint32_t protect, uint64_t) {
-  const bool reserve = (type & win32::kMemReserve) != 0;
+  if (AtMappingLimit()) return VmResult{0, win32::kErrorNotEnoughMemory};
   const bool commit = (type & win32::kMemCommit) != 0;
+  // MEM_COMMIT alone at NULL reserves too (Windows commits a new reservation).
+  const bool reserve = (type & win32::kMemReserve) != 0 || (address == 0 && commit);
   const uint64_t granularity = shadow_.config().allocation_granularity;
   sim::AllocOutcome o;
   if (reserve && address == 0) {
@@ -86,6 +128,7 @@ uint32_t RealVmBackend::VirtualFree(uint64_t address, uint64_t size, uint32_t fr
     }
     return 0;
   }
+  if (AtMappingLimit()) return win32::kErrorNotEnoughMemory;  // a decommit splits mappings
   uint64_t start = PageDown(address);
   uint64_t end = PageUp(address + size);
   if (size == 0) {
@@ -103,6 +146,7 @@ uint32_t RealVmBackend::VirtualFree(uint64_t address, uint64_t size, uint32_t fr
 
 uint32_t RealVmBackend::VirtualProtect(uint64_t address, uint64_t size, uint32_t protect,
                                        uint32_t* old_protect) {
+  if (AtMappingLimit()) return win32::kErrorNotEnoughMemory;
   const uint32_t error = shadow_.VirtualProtect(address, size, protect, old_protect);
   if (error != 0) return error;
   Protect(PageDown(address), PageUp(address + size) - PageDown(address), ProtFromWin32(protect));
@@ -111,6 +155,7 @@ uint32_t RealVmBackend::VirtualProtect(uint64_t address, uint64_t size, uint32_t
 
 VmResult RealVmBackend::Mmap(uint64_t address, uint64_t length, int prot, int flags, uint64_t) {
   using namespace linux_abi;
+  if (AtMappingLimit()) return VmResult{0, static_cast<uint32_t>(kEnomem)};
   const uint64_t len = PageUp(length);
   if ((flags & (kMapFixed | kMapFixedNoReplace)) != 0) {
     // Only ever over memory this backend owns (the engine translated the address into it).
@@ -145,6 +190,7 @@ VmResult RealVmBackend::Mmap(uint64_t address, uint64_t length, int prot, int fl
 }
 
 uint32_t RealVmBackend::Munmap(uint64_t address, uint64_t length) {
+  if (AtMappingLimit()) return static_cast<uint32_t>(linux_abi::kEnomem);  // as Linux does
   const auto parts = AllocatedSubranges(shadow_, address, address + PageUp(length));
   const int error = shadow_.Munmap(address, length);
   if (error != 0) return static_cast<uint32_t>(error);
@@ -153,6 +199,7 @@ uint32_t RealVmBackend::Munmap(uint64_t address, uint64_t length) {
 }
 
 uint32_t RealVmBackend::Mprotect(uint64_t address, uint64_t length, int prot) {
+  if (AtMappingLimit()) return static_cast<uint32_t>(linux_abi::kEnomem);
   const int error = shadow_.Mprotect(address, length, prot);
   if (error != 0) return static_cast<uint32_t>(error);
   Protect(address, PageUp(length), prot);

@@ -54,7 +54,12 @@ class RealVmBackend : public VmBackend {
   // Replaces the contents of owned pages by fresh zero pages with `prot` (MAP_FIXED over own).
   virtual void Replace(uint64_t address, uint64_t length, int prot) = 0;
 
-  // Shared real operations on owned memory.
+  // True when one more mapping change could exceed the kernel's per-process mapping limit
+  // (vm.max_map_count): past it every mmap fails, the replayer's own malloc included. Such
+  // calls are refused as out of space (and said once on stderr) instead.
+  bool AtMappingLimit();
+
+  // Shared real operations on owned memory. A failing system call is counted as "KIND failed".
   void Protect(uint64_t address, uint64_t length, int prot);
   void Discard(uint64_t address, uint64_t length, int advice);
   void Decommit(uint64_t address, uint64_t length);
@@ -66,6 +71,8 @@ class RealVmBackend : public VmBackend {
   SyscallCounter syscalls_;
   uint64_t page_size_;
   uint64_t out_of_space_ = 0;
+  uint64_t mapping_budget_;  // regions the shadow may hold before AtMappingLimit
+  bool warned_mapping_limit_ = false;
   std::map<uint64_t, uint64_t> reservations_;  // Win32 reservation base -> bytes
 };
 

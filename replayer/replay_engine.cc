@@ -53,10 +53,8 @@ ReplayEngine::ReplayEngine(VmBackend* vm, HeapBackend* heap, const ReplayOptions
   m_->heap = std::string(heap->name());
 }
 
-void ReplayEngine::Time(Op op, Clock::time_point start) {
-  const auto ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
-  m_->latency[static_cast<int>(op)].Record(static_cast<uint64_t>(ns));
+void ReplayEngine::Time(Op op, uint64_t start) {
+  m_->latency[static_cast<int>(op)].Record(clock_.Nanoseconds(start, clock_.Now()));
 }
 
 void ReplayEngine::Diverge(const Event& e, uint64_t index, std::string what) {
@@ -144,7 +142,7 @@ bool ReplayEngine::Apply(const Event& e, uint64_t index) {
       break;
     case Op::kGetMemoryLoad: {
       ++m_->replayed;
-      const auto start = Clock::now();
+      const uint64_t start = clock_.Now();
       const sim::MemoryLoad load = pressure_.GetMemoryLoad(vm_->committed_bytes());
       Time(e.op, start);
       ++m_->memory_load_answers;
@@ -181,9 +179,14 @@ bool ReplayEngine::Apply(const Event& e, uint64_t index) {
 // ------------------------------------------------------------------------------------ Win32
 
 void ReplayEngine::ApplyVirtualAlloc(const Event& e, uint64_t index) {
-  const bool reserve = (e.flags & win32::kMemReserve) != 0;
+  // MEM_COMMIT alone at NULL reserves too (Windows commits a new reservation).
+  const bool reserve =
+      (e.flags & win32::kMemReserve) != 0 || (e.addr == 0 && (e.flags & win32::kMemCommit) != 0);
   const bool recorded_ok = RecordedOk(e);
+  const uint64_t rec_base = e.result;
+  const uint64_t rec_len = PageUp((e.addr != 0 ? e.addr : e.result) + e.size) - rec_base;
   uint64_t address = 0;
+  uint64_t size = e.size;
   if (e.addr != 0) {
     bool dead, unknown;
     auto t = Translate(e.addr, &dead, &unknown);
@@ -194,14 +197,29 @@ void ReplayEngine::ApplyVirtualAlloc(const Event& e, uint64_t index) {
     if (t) {
       address = *t;
     } else if (!reserve) {  // Commit into memory the replay never saw reserved.
-      if (recorded_ok) ++m_->untranslatable;
+      // Counted, not compared: a real backend cannot know what the recorded process had there.
+      if (recorded_ok) {
+        ++m_->untranslatable;
+        return;
+      }
       Compare(e, index, false, win32::kErrorInvalidAddress);
       return;
-    }  // else: a reservation at an address the real backend cannot honour: relocate it.
+    } else if (recorded_ok) {
+      // A reservation at an address the real backend cannot honour: relocate it. The recorded
+      // reservation spans [result, PageUp(addr + size)), more than PageUp(size) when addr is not
+      // granularity-aligned, so reserve (and, with MEM_COMMIT, commit) all of it, as Windows
+      // does for an unaligned MEM_RESERVE | MEM_COMMIT: every later call inside it translates.
+      size = rec_len;
+    } else {
+      // Recorded failure at an address no translated range knows (foreign memory in the
+      // recorded process): nothing here can reproduce it.
+      ++m_->untranslatable;
+      return;
+    }
   }
   ++m_->replayed;
-  const auto start = Clock::now();
-  const VmResult r = vm_->VirtualAlloc(address, e.size, e.flags, e.protect, e.result);
+  const uint64_t start = clock_.Now();
+  const VmResult r = vm_->VirtualAlloc(address, size, e.flags, e.protect, e.result);
   Time(e.op, start);
   const bool ok = r.error == 0 && r.address != 0;
   std::string detail;
@@ -210,8 +228,6 @@ void ReplayEngine::ApplyVirtualAlloc(const Event& e, uint64_t index) {
   }
   Compare(e, index, ok, r.error, detail);
   if (!reserve) return;
-  const uint64_t rec_base = e.result;
-  const uint64_t rec_len = PageUp((e.addr != 0 ? e.addr : e.result) + e.size) - rec_base;
   if (recorded_ok && ok) {
     ranges_.Insert(RecordedAddr{rec_base}, rec_len, ReplayedAddr{r.address});
   } else if (recorded_ok) {
@@ -235,12 +251,15 @@ void ReplayEngine::ApplyVirtualFree(const Event& e, uint64_t index) {
     return;
   }
   if (!t) {
-    if (recorded_ok) ++m_->untranslatable;
+    if (recorded_ok) {  // Counted, not compared (see ApplyVirtualAlloc).
+      ++m_->untranslatable;
+      return;
+    }
     Compare(e, index, false, win32::kErrorInvalidAddress);
     return;
   }
   ++m_->replayed;
-  const auto start = Clock::now();
+  const uint64_t start = clock_.Now();
   const uint32_t error = vm_->VirtualFree(*t, e.size, e.flags);
   Time(e.op, start);
   Compare(e, index, error == 0, error);
@@ -259,13 +278,16 @@ void ReplayEngine::ApplyVirtualProtect(const Event& e, uint64_t index) {
     return;
   }
   if (!t) {
-    if (RecordedOk(e)) ++m_->untranslatable;
+    if (RecordedOk(e)) {  // Counted, not compared (see ApplyVirtualAlloc).
+      ++m_->untranslatable;
+      return;
+    }
     Compare(e, index, false, win32::kErrorInvalidAddress);
     return;
   }
   ++m_->replayed;
   uint32_t old = 0;
-  const auto start = Clock::now();
+  const uint64_t start = clock_.Now();
   const uint32_t error = vm_->VirtualProtect(*t, e.size, e.protect, &old);
   Time(e.op, start);
   std::string detail;
@@ -289,7 +311,7 @@ void ReplayEngine::ApplyVirtualQuery(const Event& e, uint64_t index) {
   ++m_->replayed;
   sim::MemoryBasicInformation info;
   uint32_t error = 0;
-  const auto start = Clock::now();
+  const uint64_t start = clock_.Now();
   const uint64_t bytes = vm_->VirtualQuery(*t, &info, &error);
   Time(e.op, start);
   std::string detail;
@@ -329,7 +351,7 @@ void ReplayEngine::ApplyMmap(const Event& e, uint64_t index) {
     }
   }
   ++m_->replayed;
-  const auto start = Clock::now();
+  const uint64_t start = clock_.Now();
   const VmResult r = vm_->Mmap(address, e.size, static_cast<int>(e.protect), flags, e.result);
   Time(e.op, start);
   const bool ok = r.error == 0;
@@ -362,7 +384,7 @@ void ReplayEngine::ApplyRangeOp(const Event& e, uint64_t index) {
   ++m_->replayed;
   uint32_t error = 0;
   bool gap = false;
-  const auto start = Clock::now();
+  const uint64_t start = clock_.Now();
   for (const auto& p : pieces) {
     if (!p.mapped && !identity_) {
       gap = true;
@@ -415,7 +437,7 @@ void ReplayEngine::ApplyMremap(const Event& e, uint64_t index) {
     }
   }
   ++m_->replayed;
-  const auto start = Clock::now();
+  const uint64_t start = clock_.Now();
   const VmResult r = vm_->Mremap(*t, e.size, e.new_size, flags, new_address, e.result);
   Time(e.op, start);
   const bool ok = r.error == 0;
@@ -450,13 +472,13 @@ void ReplayEngine::SampleFootprint() {
 }
 
 void ReplayEngine::AddBlock(uint64_t recorded, void* p, uint64_t size, uint64_t index) {
-  auto [it, inserted] = blocks_.try_emplace(recorded, Block{p, size});
+  auto [slot, inserted] = blocks_.TryEmplace(recorded, HeapBlock{p, size});
   if (!inserted) {  // The recording reused the address: its free was not traced.
-    if (it->second.p != nullptr) {
-      heap_->Free(it->second.p);
-      RemoveLive(it->second.size);
+    if (slot->p != nullptr) {
+      heap_->Free(slot->p);
+      RemoveLive(slot->size);
     }
-    it->second = Block{p, size};
+    *slot = HeapBlock{p, size};
   }
   if (p == nullptr) return;
   m_->live_bytes += size;
@@ -488,53 +510,54 @@ void ReplayEngine::ApplyHeap(const Event& e, uint64_t index) {
     case Op::kFree:
     case Op::kHostFree: {
       if (e.addr == 0) return;
-      auto it = blocks_.find(e.addr);
-      if (it == blocks_.end()) {
+      const HeapBlock* b = blocks_.Find(e.addr);
+      if (b == nullptr) {
         ++m_->untranslatable;
         return;
       }
-      if (it->second.p == nullptr) {
+      if (b->p == nullptr) {
         ++m_->skipped_dependent;
-        blocks_.erase(it);
+        blocks_.Erase(e.addr);
         return;
       }
       ++m_->replayed;
-      RemoveLive(it->second.size);  // Samples the footprint first when live was at a peak.
-      const auto start = Clock::now();
-      heap_->Free(it->second.p);
+      RemoveLive(b->size);  // Samples the footprint first when live was at a peak.
+      void* const p = b->p;
+      blocks_.Erase(e.addr);
+      const uint64_t start = clock_.Now();
+      heap_->Free(p);
       Time(e.op, start);
-      blocks_.erase(it);
       return;
     }
     case Op::kRealloc: {
       if (e.addr == 0) break;  // realloc(NULL, n) is malloc(n).
-      auto it = blocks_.find(e.addr);
-      if (it == blocks_.end()) {
+      const HeapBlock* b = blocks_.Find(e.addr);
+      if (b == nullptr) {
         ++m_->untranslatable;
         return;
       }
-      if (it->second.p == nullptr) {
+      if (b->p == nullptr) {
         ++m_->skipped_dependent;
-        blocks_.erase(it);
+        blocks_.Erase(e.addr);
         if (recorded_ok) AddBlock(e.result, nullptr, 0, index);
         return;
       }
       ++m_->replayed;
-      const Block old = it->second;
+      const HeapBlock old = *b;
       if (e.size == 0) {  // glibc: realloc(p, 0) frees p.
         RemoveLive(old.size);
-        const auto start = Clock::now();
+        const uint64_t start = clock_.Now();
         heap_->Free(old.p);
         Time(e.op, start);
-        blocks_.erase(it);
+        blocks_.Erase(e.addr);
         return;
       }
-      const auto start = Clock::now();
+      const uint64_t start = clock_.Now();
       void* q = heap_->Realloc(old.p, old.size, e.size);
       Time(e.op, start);
       Compare(e, index, q != nullptr, q != nullptr ? 0 : linux_abi::kEnomem);
       if (q == nullptr && !recorded_ok) return;  // Both failed: the old block stays.
-      blocks_.erase(it);
+      blocks_.Erase(e.addr);
       RemoveLive(old.size);
       if (q == nullptr) {  // Recorded success: the block moved on without the replay.
         heap_->Free(old.p);
@@ -571,7 +594,7 @@ void ReplayEngine::ApplyHeap(const Event& e, uint64_t index) {
     return;
   }
   ++m_->replayed;
-  const auto start = Clock::now();
+  const uint64_t start = clock_.Now();
   void* p = size == UINT64_MAX ? nullptr : heap_->Alloc(size, alignment);
   Time(e.op, start);
   Compare(e, index, p != nullptr, p != nullptr ? 0 : linux_abi::kEnomem);
@@ -586,10 +609,10 @@ void ReplayEngine::Finish() {
   if (peak_pending_) SampleFootprint();
   m_->vm = vm_->stats();
   // Blocks still live at the end are the trace's leaks; give them back to the heap.
-  for (auto& [recorded, block] : blocks_) {
+  blocks_.ForEach([this](uint64_t, const HeapBlock& block) {
     if (block.p != nullptr) heap_->Free(block.p);
-  }
-  blocks_.clear();
+  });
+  blocks_.Clear();
 }
 
 // ------------------------------------------------------------------------------------ Driver
@@ -626,7 +649,8 @@ class Progress {
 
 }  // namespace
 
-Status ReplayTrace(const std::string& path, const ReplayOptions& given, ReplayMetrics* out) {
+Status ReplayTrace(const std::string& path, const ReplayOptions& given, ReplayMetrics* out,
+                   ReplayObserver* observer) {
   std::unique_ptr<EventSource> source;
   VMREPLAY_RETURN_IF_ERROR(OpenTrace(path, &source));
   const proto::Header& h = source->header();
@@ -642,10 +666,17 @@ Status ReplayTrace(const std::string& path, const ReplayOptions& given, ReplayMe
   std::unique_ptr<HeapBackend> heap;
   VMREPLAY_RETURN_IF_ERROR(MakeHeapBackend(options.heap, options.heap_options, &heap));
   ReplayMetrics metrics;
+  if (observer != nullptr) observer->OnStart(&metrics);
   const auto start = std::chrono::steady_clock::now();
   {
     ReplayEngine engine(vm.get(), heap.get(), options, h, &metrics);
     Progress progress(options.progress, options.backend);
+    // One event through the engine (and the observer, when there is one).
+    auto apply = [&](const Event& e, uint64_t i) {
+      const bool more = engine.Apply(e, i);
+      if (observer != nullptr) observer->AfterEvent(e, i, *vm, metrics);
+      return more;
+    };
     auto* binary = dynamic_cast<BinaryTraceReader*>(source.get());
     uint64_t index = 0;
     bool go = true;
@@ -654,7 +685,7 @@ Status ReplayTrace(const std::string& path, const ReplayOptions& given, ReplayMe
         const std::vector<Event>* chunk = binary->NextChunk();
         if (chunk == nullptr) break;
         for (const Event& e : *chunk) {
-          if (!(go = engine.Apply(e, index++))) break;
+          if (!(go = apply(e, index++))) break;
         }
         progress.Update(index, binary->file_size() == 0
                                    ? 0
@@ -664,7 +695,7 @@ Status ReplayTrace(const std::string& path, const ReplayOptions& given, ReplayMe
     } else {
       Event e;
       while (go && source->Next(&e)) {
-        go = engine.Apply(e, index++);
+        go = apply(e, index++);
         if ((index & 0xffff) == 0) progress.Update(index, 0);
       }
     }
@@ -673,6 +704,7 @@ Status ReplayTrace(const std::string& path, const ReplayOptions& given, ReplayMe
   metrics.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!metrics.stopped_early) VMREPLAY_RETURN_IF_ERROR(source->status());
+  if (observer != nullptr) observer->OnFinish(&metrics);
   *out = std::move(metrics);
   return Status::Ok();
 }

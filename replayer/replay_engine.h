@@ -11,12 +11,13 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_map>
 
 #include "proto/event.h"
 #include "proto/trace.pb.h"
 #include "replayer/address_map.h"
+#include "replayer/block_table.h"
 #include "replayer/heap_backend.h"
+#include "replayer/op_clock.h"
 #include "replayer/replay_metrics.h"
 #include "replayer/vm_backend.h"
 #include "simulator/memory_pressure.h"
@@ -45,12 +46,6 @@ class ReplayEngine {
   void Finish();
 
  private:
-  struct Block {
-    void* p = nullptr;  // nullptr: dead (allocation failed in replay)
-    uint64_t size = 0;
-  };
-  using Clock = std::chrono::steady_clock;
-
   void ApplyVirtualAlloc(const Event& e, uint64_t index);
   void ApplyVirtualFree(const Event& e, uint64_t index);
   void ApplyVirtualProtect(const Event& e, uint64_t index);
@@ -65,7 +60,8 @@ class ReplayEngine {
   void Compare(const Event& e, uint64_t index, bool replay_ok, uint32_t replay_error,
                const std::string& detail = "");
   void Diverge(const Event& e, uint64_t index, std::string what);
-  void Time(Op op, Clock::time_point start);
+  // Records the latency of a backend call that started at clock_.Now() == start.
+  void Time(Op op, uint64_t start);
   // Translation of a single recorded address; nullopt + *dead when the call must be skipped, or
   // when the address is unknown on a real backend (*unknown set).
   std::optional<uint64_t> Translate(uint64_t recorded, bool* dead, bool* unknown) const;
@@ -80,11 +76,12 @@ class ReplayEngine {
   HeapBackend* heap_;
   ReplayOptions options_;
   ReplayMetrics* m_;
+  OpClock clock_;  // times backend calls (what the latency metric measures: op_clock.h)
   CompareMode mode_;
   bool identity_;
   uint64_t page_size_;
   AddressMap ranges_;
-  std::unordered_map<uint64_t, Block> blocks_;  // recorded pointer -> replayed block
+  BlockTable blocks_;  // recorded pointer -> replayed block
   sim::MemoryPressureModel pressure_;
   bool stop_ = false;
   // Footprint sampling state (see ReplayMetrics).
@@ -93,8 +90,21 @@ class ReplayEngine {
   uint64_t last_sampled_live_ = 0;
 };
 
+// Sees every event right after the engine applied it, e.g. to sample the backend's state over
+// time for reports. Without an observer the replay loop does no per-event work for it.
+class ReplayObserver {
+ public:
+  virtual ~ReplayObserver() = default;
+  virtual void OnStart(ReplayMetrics* metrics) { (void)metrics; }
+  virtual void AfterEvent(const Event& e, uint64_t index, VmBackend& vm,
+                          const ReplayMetrics& metrics) = 0;
+  // After the engine finished: metrics are final.
+  virtual void OnFinish(ReplayMetrics* metrics) { (void)metrics; }
+};
+
 // Opens `path`, builds the backends `options` name and replays the whole trace. Errors: the
 // reader's one-line message for a bad trace, or a backend that cannot be built.
-Status ReplayTrace(const std::string& path, const ReplayOptions& options, ReplayMetrics* out);
+Status ReplayTrace(const std::string& path, const ReplayOptions& options, ReplayMetrics* out,
+                   ReplayObserver* observer = nullptr);
 
 }  // namespace vmreplay::replay

@@ -10,6 +10,7 @@
 
 #include "proto/event.h"
 #include "replayer/log_histogram.h"
+#include "replayer/replay_timeline.h"
 #include "replayer/vm_backend.h"
 
 namespace vmreplay::replay {
@@ -75,6 +76,11 @@ struct ReplayMetrics {
 
   double wall_seconds = 0;  // replay loop, including trace decoding
   double events_per_second() const { return wall_seconds > 0 ? events / wall_seconds : 0; }
+
+  // Commit / reservation / fragmentation over time and notifications (replay_timeline.h).
+  // Filled by ReplayTraceWithTimeline (report/timeline_replay.h); empty after ReplayTrace until
+  // the engine records it itself (it would call timeline.Record from ReplayEngine::AfterVm).
+  ReplayTimeline timeline;
 };
 
 }  // namespace vmreplay::replay

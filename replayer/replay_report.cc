@@ -5,6 +5,8 @@
 #include <iomanip>
 #include <sstream>
 
+#include "replayer/json_quote.h"
+
 namespace vmreplay::replay {
 namespace {
 
@@ -34,28 +36,13 @@ std::string OptD(const std::optional<double>& v) { return v ? Fixed(*v) : "n/a";
 std::string OptB(const std::optional<uint64_t>& v) { return v ? Bytes(*v) : "n/a"; }
 std::string Label(const ReplayMetrics& m) { return m.backend + "/" + m.heap; }
 
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
+std::string JsonString(const std::string& s) { return JsonQuote(s); }
 std::string JD(const std::optional<double>& v) { return v ? Fixed(*v, 6) : "null"; }
 std::string JN(const std::optional<uint64_t>& v) { return v ? Num(*v) : "null"; }
 
 }  // namespace
 
-void WriteTable(const std::vector<ReplayMetrics>& runs, std::ostream& out) {
+std::vector<TableRow> TableRows(const std::vector<ReplayMetrics>& runs) {
   using Getter = std::function<std::string(const ReplayMetrics&)>;
   std::vector<std::pair<std::string, Getter>> rows = {
       {"events", [](const auto& m) { return Num(m.events); }},
@@ -111,12 +98,23 @@ void WriteTable(const std::vector<ReplayMetrics>& runs, std::ostream& out) {
                              Num(h.max());
                     }});
   }
+  std::vector<TableRow> table;
+  for (const auto& r : rows) {
+    TableRow row{r.first, {}};
+    for (const auto& m : runs) row.cells.push_back(r.second(m));
+    table.push_back(std::move(row));
+  }
+  return table;
+}
+
+void WriteTable(const std::vector<ReplayMetrics>& runs, std::ostream& out) {
+  const std::vector<TableRow> rows = TableRows(runs);
   size_t label_width = 8;
-  for (const auto& r : rows) label_width = std::max(label_width, r.first.size());
+  for (const auto& r : rows) label_width = std::max(label_width, r.label.size());
   std::vector<size_t> widths;
-  for (const auto& m : runs) {
-    size_t w = Label(m).size();
-    for (const auto& r : rows) w = std::max(w, r.second(m).size());
+  for (size_t i = 0; i < runs.size(); ++i) {
+    size_t w = Label(runs[i]).size();
+    for (const auto& r : rows) w = std::max(w, r.cells[i].size());
     widths.push_back(w);
   }
   out << std::left << std::setw(static_cast<int>(label_width)) << "" << std::right;
@@ -125,9 +123,9 @@ void WriteTable(const std::vector<ReplayMetrics>& runs, std::ostream& out) {
   }
   out << "\n";
   for (const auto& r : rows) {
-    out << std::left << std::setw(static_cast<int>(label_width)) << r.first << std::right;
+    out << std::left << std::setw(static_cast<int>(label_width)) << r.label << std::right;
     for (size_t i = 0; i < runs.size(); ++i) {
-      out << "  " << std::setw(static_cast<int>(widths[i])) << r.second(runs[i]);
+      out << "  " << std::setw(static_cast<int>(widths[i])) << r.cells[i];
     }
     out << "\n";
   }

@@ -26,6 +26,13 @@
 
 namespace vmreplay::replay {
 
+// The human table as data: one row per figure, one cell per run (WriteTable and the HTML report
+// print these, so both always show the same figures).
+struct TableRow {
+  std::string label;
+  std::vector<std::string> cells;  // runs.size() cells
+};
+std::vector<TableRow> TableRows(const std::vector<ReplayMetrics>& runs);
 void WriteTable(const std::vector<ReplayMetrics>& runs, std::ostream& out);
 void WriteJson(const std::string& trace, const std::vector<ReplayMetrics>& runs, std::ostream& out);
 // One header line, then one line per run; the columns are the JSON scalars (latency as

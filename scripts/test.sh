@@ -13,6 +13,10 @@ bash scripts/build.sh build-test -DVMREPLAY_BENCHMARKS=ON
 echo "== tests"
 (cd build-test && ctest --output-on-failure -j2)
 
+# Regression gate on the bundled corpus: exit 1 (regression) or 2 (error) fails CI here.
+echo "== gate (gate/baseline.json)"
+build-test/replayer/vmreplay gate --baseline gate/baseline.json
+
 echo "== build (ASan + UBSan)"
 bash scripts/build.sh build-asan -DVMREPLAY_SANITIZE=ON -DVMREPLAY_BENCHMARKS=OFF
 echo "== tests under ASan + UBSan"

@@ -1,6 +1,8 @@
 // vmreplay: record-and-replay simulator for host memory traffic.
+#include <exception>
 #include <filesystem>
 #include <iostream>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,9 @@ const std::vector<Command>& Commands() {
       {"synth", "generate a synthetic CLR workload trace (workstation-gc, server-gc, pressure)",
        RunSynth},
       {"import", "convert an mtrace, strace or record_allocs log into a trace", RunImport},
+      {"gate", "CI regression gate: replay a corpus, compare with a baseline (exit 1 = regressed)",
+       RunGate},
+      {"diff", "compare two replay results (vmreplay TRACE --json) figure by figure", RunDiff},
   };
   return commands;
 }
@@ -43,7 +48,7 @@ void PrintUsage(std::ostream& out) {
 }  // namespace
 }  // namespace vmreplay::cli
 
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   using namespace vmreplay::cli;
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
@@ -71,4 +76,16 @@ int main(int argc, char** argv) {
   PrintError("unknown option '" + args[0] + "'");
   PrintUsage(std::cerr);
   return kExitUsage;
+}
+
+// Running out of memory is reported, never a crash.
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::bad_alloc&) {
+    vmreplay::cli::PrintError("out of memory");
+  } catch (const std::exception& e) {
+    vmreplay::cli::PrintError(std::string("internal error: ") + e.what());
+  }
+  return vmreplay::cli::kExitFailure;
 }

@@ -2,11 +2,15 @@
 // trace on every (backend, heap) pair, one after the other, and prints them side by side.
 #include <unistd.h>
 
+#include <fstream>
 #include <iostream>
 
 #include "replayer/cli/command.h"
 #include "replayer/replay_engine.h"
 #include "replayer/replay_report.h"
+#include "replayer/report/html_report.h"
+#include "replayer/report/perfetto_trace.h"
+#include "replayer/report/timeline_replay.h"
 
 namespace vmreplay::cli {
 
@@ -19,6 +23,7 @@ int RunReplay(const std::vector<std::string>& args) {
   replay::ReplayOptions options;
   std::string commit_limit = "0";
   bool json = false, csv = false, check = false;
+  std::string report, perfetto;
   po::options_description desc("replay options");
   desc.add_options()("trace", po::value(&trace)->required(), "trace file (binary or text)")(
       "backend", po::value(&backends)->composing(), "VM backend: sim, os, arena (repeatable)")(
@@ -39,6 +44,9 @@ int RunReplay(const std::vector<std::string>& args) {
       "strict", po::bool_switch(&options.strict), "stop each replay at its first divergence")(
       "json", po::bool_switch(&json), "JSON output (schema vmreplay.replay/1)")(
       "csv", po::bool_switch(&csv), "CSV output")(
+      "report", po::value(&report), "also write a self-contained HTML report to this file")(
+      "perfetto", po::value(&perfetto),
+      "also write a Perfetto / Chrome trace-event JSON of commit over time to this file")(
       "threads", po::value<std::string>()->default_value("single"),
       "single (only mode implemented: events replayed in trace order on one thread)");
   po::positional_options_description pos;
@@ -67,12 +75,31 @@ int RunReplay(const std::vector<std::string>& args) {
       options.backend = b;
       options.heap = h;
       replay::ReplayMetrics m;
-      const Status s = replay::ReplayTrace(trace, options, &m);
+      // The reports need commit over time, which only the timeline driver records.
+      const Status s = report.empty() && perfetto.empty()
+                           ? replay::ReplayTrace(trace, options, &m)
+                           : replay::ReplayTraceWithTimeline(
+                                 trace, options, replay::ReplayTimeline::kDefaultMaxSamples, &m);
       if (!s.ok()) {
         PrintError(s.message());
         return kExitFailure;
       }
       runs.push_back(std::move(m));
+    }
+  }
+  for (const auto& [path, html] : {std::pair{&report, true}, std::pair{&perfetto, false}}) {
+    if (path->empty()) continue;
+    std::ofstream out(*path, std::ios::trunc);
+    if (out) {
+      if (html) {
+        replay::WriteHtmlReport(trace, runs, out);
+      } else {
+        replay::WritePerfettoTrace(trace, runs, out);
+      }
+    }
+    if (!out) {
+      PrintError(*path + ": cannot write");
+      return kExitFailure;
     }
   }
   if (json) {
