@@ -132,6 +132,7 @@ FreeSpaceIndex::NodeId FreeSpaceIndex::Floor(uint64_t addr) const {
 void FreeSpaceIndex::FloorPath(uint64_t addr, Path* path) const {
   path->depth = 0;
   path->found = kNil;
+  path->ceil = kNil;
   path->truncated = false;
   NodeId t = root_;
   while (t != kNil) {
@@ -145,6 +146,8 @@ void FreeSpaceIndex::FloorPath(uint64_t addr, Path* path) const {
       path->found_depth = path->depth - 1;
       t = nodes_[t].right;
     } else {
+      path->ceil = t;
+      path->ceil_depth = path->depth - 1;
       t = nodes_[t].left;
     }
   }
@@ -175,26 +178,56 @@ void FreeSpaceIndex::RepullPath(NodeId t, uint64_t key) {
 void FreeSpaceIndex::Free(uint64_t start, uint64_t end) {
   assert(start < end);
   total_ += end - start;
-  // Merge with the block ending at `start` and/or the block starting at `end`.
-  Path lower;
-  FloorPath(start > 0 ? start - 1 : 0, &lower);
-  const bool merge_lower = start > 0 && lower.found != kNil && nodes_[lower.found].end == start;
-  Path upper;
-  FloorPath(end, &upper);
-  const bool merge_upper = upper.found != kNil && nodes_[upper.found].start == end;
+  ++version_;
+  // Merge with the block ending at `start` and/or the block starting at `end`. One descent finds
+  // both: the floor of start - 1, and its successor (the last left turn of the same search),
+  // which is the first block starting at or after `end` since [start, end) overlaps no block.
+  Path path;
+  FloorPath(start > 0 ? start - 1 : 0, &path);
+  const NodeId lower = path.found;
+  const NodeId upper = path.ceil;
+  const bool merge_lower = start > 0 && lower != kNil && nodes_[lower].end == start;
+  const bool merge_upper = upper != kNil && nodes_[upper].start == end;
   if (merge_lower && merge_upper) {
-    const uint64_t upper_end = nodes_[upper.found].end;
-    const uint64_t lower_start = nodes_[lower.found].start;
-    root_ = EraseKey(root_, end);
     --count_;
-    // The erase reshaped the tree: the recorded path is stale.
-    FloorPath(lower_start, &lower);
-    ResizeFound(lower, lower_start, upper_end);
+    if (path.truncated) {
+      const uint64_t upper_end = nodes_[upper].end;
+      const uint64_t lower_start = nodes_[lower].start;
+      root_ = EraseKey(root_, end);
+      Path again;
+      FloorPath(lower_start, &again);
+      ResizeFound(again, lower_start, upper_end);
+      return;
+    }
+    // The two blocks are neighbours in key order, so one is an ancestor of the other and the
+    // deeper one has no child on the side facing it: unlink the deeper one (its only child takes
+    // its place, keeping the heap order), extend the other over it, refresh the path.
+    const bool upper_deeper = path.ceil_depth > path.found_depth;
+    const NodeId gone = upper_deeper ? upper : lower;
+    const NodeId kept = upper_deeper ? lower : upper;
+    const size_t gone_depth = upper_deeper ? path.ceil_depth : path.found_depth;
+    const NodeId child = upper_deeper ? nodes_[gone].right : nodes_[gone].left;
+    assert(gone_depth > 0);
+    assert((upper_deeper ? nodes_[gone].left : nodes_[gone].right) == kNil);
+    const NodeId parent = path.nodes[gone_depth - 1];
+    if (nodes_[parent].left == gone) {
+      nodes_[parent].left = child;
+    } else {
+      nodes_[parent].right = child;
+    }
+    const uint64_t new_start = nodes_[lower].start;
+    const uint64_t new_end = nodes_[upper].end;
+    nodes_[kept].start = new_start;
+    nodes_[kept].end = new_end;
+    Release(gone);
+    for (size_t d = gone_depth; d > 0; --d) Pull(path.nodes[d - 1]);
   } else if (merge_lower) {
-    ResizeFound(lower, nodes_[lower.found].start, end);
+    ResizeFound(path, nodes_[lower].start, end);
   } else if (merge_upper) {
     // Moving the start down to `start` keeps the order: the range overlaps no other block.
-    ResizeFound(upper, start, nodes_[upper.found].end);
+    path.found = upper;
+    path.found_depth = path.ceil_depth;
+    ResizeFound(path, start, nodes_[upper].end);
   } else {
     root_ = InsertNode(root_, NewNode(start, end));
     ++count_;
@@ -202,10 +235,16 @@ void FreeSpaceIndex::Free(uint64_t start, uint64_t end) {
 }
 
 void FreeSpaceIndex::Allocate(uint64_t start, uint64_t end) {
-  Path path;
-  FloorPath(start, &path);
+  Path local;
+  const Path* found_path = &hint_;
+  if (!HintCovers(start, end)) {
+    FloorPath(start, &local);
+    found_path = &local;
+  }
+  const Path& path = *found_path;
+  ++version_;
   const NodeId block = path.found;
-  assert(block != kNil && nodes_[block].end >= end);
+  assert(block != kNil && nodes_[block].start <= start && nodes_[block].end >= end);
   total_ -= end - start;
   const uint64_t block_start = nodes_[block].start;
   const uint64_t block_end = nodes_[block].end;
@@ -224,8 +263,24 @@ void FreeSpaceIndex::Allocate(uint64_t start, uint64_t end) {
 }
 
 bool FreeSpaceIndex::Contains(uint64_t start, uint64_t end) const {
-  NodeId block = Floor(start);
+  FloorPath(start, &hint_);
+  hint_version_ = version_;
+  const NodeId block = hint_.found;
   return block != kNil && nodes_[block].end >= end && start < nodes_[block].end;
+}
+
+void FreeSpaceIndex::HintPush(NodeId t) const {
+  if (hint_.depth == Path::kMaxDepth) {
+    hint_.truncated = true;
+  } else {
+    hint_.nodes[hint_.depth++] = t;
+  }
+}
+
+void FreeSpaceIndex::HintFound(NodeId t) const {
+  hint_.found = t;
+  hint_.found_depth = hint_.depth - 1;
+  hint_version_ = version_;
 }
 
 std::optional<std::pair<uint64_t, uint64_t>> FreeSpaceIndex::BlockContaining(uint64_t addr) const {
@@ -239,14 +294,20 @@ std::optional<uint64_t> FreeSpaceIndex::FindLowest(uint64_t size, bool coarse) c
   auto fits = [&](const Node& n) { return coarse ? n.max_usable >= size : n.max_size >= size; };
   NodeId t = root_;
   if (t == kNil || !fits(nodes_[t])) return std::nullopt;
+  hint_.depth = 0;
+  hint_.truncated = false;
   while (true) {
+    HintPush(t);
     const Node& n = nodes_[t];
     if (n.left != kNil && fits(nodes_[n.left])) {
       t = n.left;
       continue;
     }
     const uint64_t usable = coarse ? Usable(n.start, n.end) : n.end - n.start;
-    if (usable >= size) return (n.start + align - 1) & ~(align - 1);
+    if (usable >= size) {
+      HintFound(t);
+      return (n.start + align - 1) & ~(align - 1);
+    }
     t = n.right;  // The subtree aggregate guarantees the right subtree fits.
     assert(t != kNil);
   }
@@ -257,14 +318,20 @@ std::optional<uint64_t> FreeSpaceIndex::FindHighest(uint64_t size, bool coarse) 
   auto fits = [&](const Node& n) { return coarse ? n.max_usable >= size : n.max_size >= size; };
   NodeId t = root_;
   if (t == kNil || !fits(nodes_[t])) return std::nullopt;
+  hint_.depth = 0;
+  hint_.truncated = false;
   while (true) {
+    HintPush(t);
     const Node& n = nodes_[t];
     if (n.right != kNil && fits(nodes_[n.right])) {
       t = n.right;
       continue;
     }
     const uint64_t usable = coarse ? Usable(n.start, n.end) : n.end - n.start;
-    if (usable >= size) return (n.end - size) & ~(align - 1);
+    if (usable >= size) {
+      HintFound(t);
+      return (n.end - size) & ~(align - 1);
+    }
     t = n.left;
     assert(t != kNil);
   }

@@ -84,6 +84,9 @@ class FreeSpaceIndex {
     size_t depth = 0;
     NodeId found = kNil;
     size_t found_depth = 0;  // Number of path entries above `found`.
+    // FloorPath only: the node with the least start > addr (the last left turn), and its depth.
+    NodeId ceil = kNil;
+    size_t ceil_depth = 0;
     bool truncated = false;  // Deeper than kMaxDepth: aggregates are refreshed by a new descent.
   };
   // Floor(addr), recording the path so the node can be resized without another descent.
@@ -94,6 +97,15 @@ class FreeSpaceIndex {
   // Recomputes the aggregates on the path from t to the node whose start is `key`.
   void RepullPath(NodeId t, uint64_t key);
   void CheckSubtree(NodeId n, uint64_t lo, uint64_t hi, std::string* error) const;
+  // The root path of the block a search (FindLowest, FindHighest, Contains) just found, reused
+  // by an Allocate of a range inside that block when nothing changed in between: placing a
+  // reservation then costs one descent, not two.
+  void HintPush(NodeId t) const;
+  void HintFound(NodeId t) const;
+  bool HintCovers(uint64_t start, uint64_t end) const {
+    return hint_version_ == version_ && hint_.found != kNil && !hint_.truncated &&
+           nodes_[hint_.found].start <= start && end <= nodes_[hint_.found].end;
+  }
 
   uint64_t fine_alignment_;
   uint64_t coarse_alignment_;
@@ -103,6 +115,9 @@ class FreeSpaceIndex {
   uint64_t total_ = 0;
   size_t count_ = 0;
   uint64_t rng_state_ = 0x9E3779B97F4A7C15ull;
+  uint64_t version_ = 0;  // Bumped by every change.
+  mutable uint64_t hint_version_ = UINT64_MAX;
+  mutable Path hint_;
 };
 
 }  // namespace vmreplay::sim

@@ -7,18 +7,22 @@ namespace vmreplay::sim {
 
 namespace {
 
-// Number of keys <= x in sorted a[0, n): a branch-free binary search (the comparison feeds a
-// conditional move, so unpredictable addresses cost no branch mispredictions).
+// Number of keys <= x in sorted a[0, n): branch-free binary search (the comparison feeds a
+// conditional move, so unpredictable addresses cost no branch mispredictions) down to a window
+// of kLinear keys, which are then counted with independent loads instead of a chain of
+// dependent probes.
 template <typename KeyOf>
 size_t CountNotGreater(size_t n, uint64_t x, KeyOf key_of) {
-  if (n == 0) return 0;
+  constexpr size_t kLinear = 16;
   size_t base = 0;
-  while (n > 1) {
+  while (n > kLinear) {
     const size_t half = n / 2;
     base = key_of(base + half - 1) <= x ? base + half : base;
     n -= half;
   }
-  return base + (key_of(base) <= x ? 1 : 0);
+  size_t count = base;
+  for (size_t i = 0; i < n; ++i) count += key_of(base + i) <= x ? 1 : 0;
+  return count;
 }
 
 }  // namespace
@@ -33,6 +37,12 @@ void RegionMap::UpperBoundPos(uint64_t addr, size_t* block, uint32_t* index) con
   }
   const Block& blk = *blocks_[nb - 1];
   const uint64_t* block_keys = blk.keys;
+  // The block is usually not in cache (random lookups over thousands of regions): request all of
+  // its key lines at once so the binary search below waits for one miss, not one per probe.
+  static_assert(sizeof(blk.keys) % 64 == 0);
+  for (size_t line = 0; line < sizeof(blk.keys); line += 64) {
+    __builtin_prefetch(reinterpret_cast<const char*>(block_keys) + line);
+  }
   const uint32_t lo = static_cast<uint32_t>(
       CountNotGreater(blk.count, addr, [block_keys](size_t i) { return block_keys[i]; }));
   if (lo == blk.count) {
@@ -166,6 +176,27 @@ RegionMap::iterator RegionMap::SplitRange(uint64_t start, uint64_t end) {
 
 RegionMap::iterator RegionMap::SplitWithin(iterator it, uint64_t start, uint64_t end) {
   assert(it->first <= start && end <= it->second.end && start < end);
+  if (it->first < start && end < it->second.end &&
+      blocks_[it.block_]->count + 2 <= kBlockCapacity) {
+    // A hole in the middle (a page re-protected inside a region): both new entries go in with
+    // one shift of the block's tail.
+    Block& blk = *blocks_[it.block_];
+    const uint32_t at = it.index_ + 1;
+    std::copy_backward(blk.entries + at, blk.entries + blk.count, blk.entries + blk.count + 2);
+    std::copy_backward(blk.keys + at, blk.keys + blk.count, blk.keys + blk.count + 2);
+    Region& r = blk.entries[it.index_].second;
+    blk.entries[at + 1] = Entry{end, r};
+    blk.keys[at + 1] = end;
+    r.end = start;
+    blk.entries[at] = Entry{start, r};
+    blk.entries[at].second.end = end;
+    blk.keys[at] = start;
+    blk.count += 2;
+    size_ += 2;
+    ++version_;
+    SetFinger(it.block_, at);
+    return iterator(this, it.block_, at);
+  }
   if (end < it->second.end) {
     Entry tail{end, it->second};
     it->second.end = end;

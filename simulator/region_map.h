@@ -43,9 +43,10 @@ class RegionMap {
  private:
   // keys[i] == entries[i].first: the searched keys packed in 4 cache lines instead of spread
   // over the 1.5 KiB of entries.
-  struct Block {
+  // Cache-line aligned with the keys first, so they fill exactly kBlockCapacity / 8 lines.
+  struct alignas(64) Block {
+    uint64_t keys[kBlockCapacity] = {};  // Initialized: lookups read all of them.
     uint32_t count = 0;
-    uint64_t keys[kBlockCapacity];
     Entry entries[kBlockCapacity];
   };
 

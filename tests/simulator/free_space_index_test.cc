@@ -116,5 +116,68 @@ TEST(FreeSpaceIndexTest, MatchesBruteForce) {
   EXPECT_EQ(index.CheckInvariants(), "");
 }
 
+// Placement followed by allocation of the placed range (the reservation path, which reuses the
+// search's root path), frees that merge with one, both or no neighbours, and Contains checks,
+// against a brute-force model with the tree's invariants checked after every change.
+TEST(FreeSpaceIndexTest, PlaceAllocateFreeMatchesBruteForce) {
+  constexpr uint64_t kUnit = 0x1000;
+  constexpr uint64_t kCoarse = 0x4000;
+  constexpr uint64_t kUnits = 1024;
+  std::mt19937_64 rng(7);
+  FreeSpaceIndex index(kUnit, kCoarse);
+  index.Free(0, kUnits * kUnit);
+  std::vector<bool> free(kUnits, true);
+  for (int step = 0; step < 20000; ++step) {
+    const uint64_t size = (1 + rng() % 12) * kUnit;
+    const bool coarse = rng() % 2 == 0;
+    switch (rng() % 3) {
+      case 0: {  // Place and allocate.
+        const std::optional<uint64_t> at =
+            rng() % 2 ? index.FindLowest(size, coarse) : index.FindHighest(size, coarse);
+        if (!at) break;
+        for (uint64_t u = *at / kUnit; u < (*at + size) / kUnit; ++u) {
+          ASSERT_TRUE(free[u]) << "step " << step;
+          free[u] = false;
+        }
+        index.Allocate(*at, *at + size);
+        break;
+      }
+      case 1: {  // Contains, then allocate when it says so.
+        const uint64_t a = (rng() % kUnits) * kUnit;
+        const uint64_t b = std::min(kUnits * kUnit, a + size);
+        bool all_free = true;
+        for (uint64_t u = a / kUnit; u < b / kUnit; ++u) all_free = all_free && free[u];
+        ASSERT_EQ(index.Contains(a, b), all_free) << "step " << step;
+        if (all_free) {
+          index.Allocate(a, b);
+          for (uint64_t u = a / kUnit; u < b / kUnit; ++u) free[u] = false;
+        }
+        break;
+      }
+      default: {  // Free the allocated run around a random unit.
+        uint64_t u = rng() % kUnits;
+        if (free[u]) break;
+        uint64_t a = u;
+        uint64_t b = u + 1;
+        while (a > 0 && !free[a - 1] && u - a < 8) --a;
+        while (b < kUnits && !free[b] && b - u < 8) ++b;
+        index.Free(a * kUnit, b * kUnit);
+        for (uint64_t v = a; v < b; ++v) free[v] = true;
+      }
+    }
+    ASSERT_EQ(index.CheckInvariants(), "") << "step " << step;
+    uint64_t largest = 0;
+    uint64_t run = 0;
+    uint64_t total = 0;
+    for (bool f : free) {
+      run = f ? run + kUnit : 0;
+      total += f ? kUnit : 0;
+      largest = std::max(largest, run);
+    }
+    ASSERT_EQ(index.largest(), largest) << "step " << step;
+    ASSERT_EQ(index.total(), total) << "step " << step;
+  }
+}
+
 }  // namespace
 }  // namespace vmreplay::sim
