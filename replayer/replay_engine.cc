@@ -92,6 +92,9 @@ std::optional<uint64_t> ReplayEngine::Translate(uint64_t recorded, bool* dead,
                                                 bool* unknown) const {
   *dead = false;
   *unknown = false;
+  // Layout-faithful identity backend (sim): every range is live at its recorded address and
+  // unknown addresses pass through, so the lookup could only answer `recorded`.
+  if (identity_ && ranges_.all_identity()) return recorded;
   if (auto hit = ranges_.Lookup(RecordedAddr{recorded})) {
     if (hit->dead) {
       *dead = true;

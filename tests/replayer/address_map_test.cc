@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <random>
+
 namespace vmreplay::replay {
 namespace {
 
@@ -52,6 +55,121 @@ TEST(AddressMapTest, InsertReplacesOverlapAndMarkDead) {
   EXPECT_TRUE(m.Lookup(RecordedAddr{0x2000})->dead);
   EXPECT_FALSE(m.Lookup(RecordedAddr{0x1000})->dead);
 }
+
+// The previous std::map implementation, kept as the reference model for the blocked layout.
+class ReferenceMap {
+ public:
+  struct Range {
+    uint64_t end = 0;
+    uint64_t replayed = 0;
+    bool dead = false;
+  };
+  void Insert(uint64_t start, uint64_t size, uint64_t base, bool dead) {
+    Remove(start, size);
+    ranges_[start] = Range{start + size, base, dead};
+  }
+  void Remove(uint64_t start, uint64_t size) {
+    const uint64_t end = start + size;
+    auto it = ranges_.upper_bound(start);
+    if (it != ranges_.begin()) --it;
+    while (it != ranges_.end() && it->first < end) {
+      const uint64_t r_start = it->first;
+      const Range r = it->second;
+      if (r.end <= start) {
+        ++it;
+        continue;
+      }
+      it = ranges_.erase(it);
+      if (r_start < start) ranges_[r_start] = Range{start, r.replayed, r.dead};
+      if (r.end > end) {
+        ranges_[end] = Range{r.end, r.replayed + (end - r_start), r.dead};
+        break;
+      }
+    }
+  }
+  void MarkDead(uint64_t addr) {
+    auto it = ranges_.upper_bound(addr);
+    if (it == ranges_.begin()) return;
+    --it;
+    if (addr < it->second.end) it->second.dead = true;
+  }
+  std::map<uint64_t, Range> ranges_;
+};
+
+// Random inserts, removals, MarkDead and Pieces, checked against ReferenceMap after every step.
+// One in `odd` inserts is dead or relocated and one in `odd` steps marks dead (so a small `odd`
+// keeps the map non-identity; a large one lets it return to all-identity often).
+void CheckAgainstReference(uint64_t seed, uint64_t odd) {
+  std::mt19937_64 rng(seed);
+  size_t identity_steps = 0;
+  AddressMap m;
+  ReferenceMap ref;
+  auto addr = [&] { return (rng() % 20000) << 12; };
+  for (int step = 0; step < 200000; ++step) {
+    const uint64_t a = addr();
+    const uint64_t size = (1 + rng() % 64) << 12;
+    switch (rng() % 8) {
+      case 0:
+      case 1:
+      case 2: {
+        const bool dead = rng() % odd == 0;
+        const uint64_t base = rng() % odd == 0 ? rng() % (1ull << 40) : a;
+        m.Insert(RecordedAddr{a}, size, ReplayedAddr{base}, dead);
+        ref.Insert(a, size, base, dead);
+        break;
+      }
+      case 3:
+      case 4:
+        m.Remove(RecordedAddr{a}, size);
+        ref.Remove(a, size);
+        break;
+      case 5:
+        if (rng() % odd == 0) {
+          m.MarkDead(RecordedAddr{a});
+          ref.MarkDead(a);
+        }
+        break;
+      default: {
+        const auto pieces = m.Pieces(RecordedAddr{a}, size);
+        uint64_t cursor = a;
+        for (const auto& p : pieces) {
+          ASSERT_EQ(p.recorded.value, cursor);
+          cursor += p.size;
+        }
+        ASSERT_EQ(cursor, a + size);
+        break;
+      }
+    }
+    ASSERT_EQ(m.size(), ref.ranges_.size()) << "step " << step;
+    bool all_identity = true;
+    for (const auto& [start, r] : ref.ranges_) all_identity &= !r.dead && r.replayed == start;
+    ASSERT_EQ(m.all_identity(), all_identity) << "step " << step;
+    identity_steps += all_identity;
+    const uint64_t q = addr() + rng() % 4096;
+    auto hit = m.Lookup(RecordedAddr{q});
+    auto it = ref.ranges_.upper_bound(q);
+    const bool ref_hit = it != ref.ranges_.begin() && q < std::prev(it)->second.end;
+    ASSERT_EQ(hit.has_value(), ref_hit) << "step " << step;
+    if (ref_hit) {
+      --it;
+      ASSERT_EQ(hit->address.value, it->second.replayed + (q - it->first));
+      ASSERT_EQ(hit->range_end, it->second.end);
+      ASSERT_EQ(hit->dead, it->second.dead);
+      ASSERT_EQ(m.RangeOf(RecordedAddr{q})->first.value, it->first);
+    }
+  }
+  m.Clear();
+  EXPECT_EQ(m.size(), 0u);
+  EXPECT_TRUE(m.all_identity());
+  EXPECT_FALSE(m.Lookup(RecordedAddr{0x1000}));
+  if (odd >= 1000) {
+    EXPECT_GT(identity_steps, 1000u);  // all_identity() was exercised both ways.
+  }
+}
+
+TEST(AddressMapTest, MatchesReferenceOnRandomOperations) { CheckAgainstReference(7, 10); }
+
+TEST(AddressMapTest, MatchesReferenceMostlyIdentity) { CheckAgainstReference(11, 3000); }
 
 }  // namespace
 }  // namespace vmreplay::replay

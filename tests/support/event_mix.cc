@@ -26,7 +26,9 @@ Event EventMix::Base(Op op) {
 
 Event EventMix::NextClr() {
   const uint64_t r = rng_() % 100;
-  if (r < 30 || (r < 55 && blocks_.empty())) {
+  const bool blocks_full = max_live_ != 0 && blocks_.size() >= max_live_;
+  const bool reservations_full = max_live_ != 0 && reservations_.size() >= max_live_;
+  if (!blocks_full && (r < 30 || (r < 55 && blocks_.empty()))) {
     Event e = Base(Op::kHostAlloc);
     e.heap = 1;
     e.size = 16u << (rng_() % 8);
@@ -41,6 +43,7 @@ Event EventMix::NextClr() {
     e.addr = PickLive(blocks_, true);
     return e;
   }
+  if (r < 62 && reservations_full) return ClrRelease();
   if (r < 62 || reservations_.empty()) {
     Event e = Base(Op::kVirtualAlloc);
     e.size = (1 + rng_() % 64) << 16;
@@ -66,12 +69,7 @@ Event EventMix::NextClr() {
     e.flags = 0x4000;  // MEM_DECOMMIT
     return e;
   }
-  if (r < 89) {
-    Event e = Base(Op::kVirtualFree);
-    e.addr = PickLive(reservations_, true);
-    e.flags = 0x8000;  // MEM_RELEASE
-    return e;
-  }
+  if (r < 89) return ClrRelease();
   if (r < 94) {
     Event e = Base(Op::kVirtualQuery);
     e.addr = PickLive(reservations_, false) + ((rng_() % 64) << 12);
@@ -97,6 +95,13 @@ Event EventMix::NextClr() {
   e.size = 4096;
   e.protect = 0x20;
   e.old_protect = 0x04;
+  return e;
+}
+
+Event EventMix::ClrRelease() {
+  Event e = Base(Op::kVirtualFree);
+  e.addr = PickLive(reservations_, true);
+  e.flags = 0x8000;  // MEM_RELEASE
   return e;
 }
 
