@@ -2,33 +2,14 @@
 #pragma once
 
 #include <stdlib.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include "tests/support/cli_runner.h"
+
 namespace vmreplay::testing {
-
-struct CliResult {
-  int code = -1;
-  std::string out;  // stdout and stderr
-};
-
-inline CliResult RunVmreplay(const std::string& args) {
-  const std::string cmd = "cd " + std::string(VMREPLAY_SOURCE_DIR) + " && " + VMREPLAY_BINARY_DIR +
-                          "/replayer/vmreplay " + args + " 2>&1";
-  CliResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WEXITSTATUS(status);
-  return r;
-}
 
 // A fresh temporary directory.
 inline std::string TempDir() {

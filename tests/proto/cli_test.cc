@@ -1,33 +1,17 @@
 // The vmreplay binary's trace subcommands, end to end: exit codes and what the user reads.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <cstdlib>
 
 #include "tests/proto/trace_test_util.h"
+#include "tests/support/cli_runner.h"
 #include "tests/support/event_mix.h"
 
 namespace vmreplay {
 namespace {
 
-struct CommandRun {
-  int exit_code;
-  std::string output;  // stdout and stderr
-};
-
-CommandRun Vmreplay(const std::string& args) {
-  std::string cmd = std::string(VMREPLAY_BINARY_DIR) + "/replayer/vmreplay " + args + " 2>&1";
-  CommandRun run{-1, ""};
-  std::FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return run;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) run.output.append(buf, n);
-  int status = pclose(p);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
+using CommandRun = testing::CliResult;
+CommandRun Vmreplay(const std::string& args) { return testing::RunVmreplay(args); }
 
 class CliTest : public ::testing::Test {
  protected:
@@ -44,16 +28,16 @@ class CliTest : public ::testing::Test {
 
 TEST_F(CliTest, InfoSummarisesTheTrace) {
   CommandRun r = Vmreplay("info " + trace_);
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("5500 in"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("HostAlloc"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("bytes/event"), std::string::npos) << r.output;
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("5500 in"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("HostAlloc"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("bytes/event"), std::string::npos) << r.out;
 }
 
 TEST_F(CliTest, CheckPassesAGoodTraceAndLocatesDamage) {
   CommandRun good = Vmreplay("check " + trace_);
-  EXPECT_EQ(good.exit_code, 0) << good.output;
-  EXPECT_NE(good.output.find("OK"), std::string::npos) << good.output;
+  EXPECT_EQ(good.code, 0) << good.out;
+  EXPECT_NE(good.out.find("OK"), std::string::npos) << good.out;
 
   std::string bytes = testing::ReadFile(trace_);
   const size_t third_chunk = testing::FrameOffsets(bytes).at(3);  // [0] is the header
@@ -61,33 +45,33 @@ TEST_F(CliTest, CheckPassesAGoodTraceAndLocatesDamage) {
   const std::string damaged = dir_.Path("damaged.pb");
   testing::WriteFile(damaged, bytes);
   CommandRun bad = Vmreplay("check " + damaged + " --salvage " + dir_.Path("salvaged.pb"));
-  EXPECT_EQ(bad.exit_code, 1) << bad.output;
-  EXPECT_NE(bad.output.find("DAMAGE " + damaged + ": chunk 2 (byte offset " +
-                            std::to_string(third_chunk) +
-                            ", after 2000 intact events): chunk "
-                            "checksum mismatch"),
-            std::string::npos)
-      << bad.output;
-  EXPECT_NE(bad.output.find("4500 intact events"), std::string::npos) << bad.output;
+  EXPECT_EQ(bad.code, 1) << bad.out;
+  EXPECT_NE(
+      bad.out.find("DAMAGE " + damaged + ": chunk 2 (byte offset " + std::to_string(third_chunk) +
+                   ", after 2000 intact events): chunk "
+                   "checksum mismatch"),
+      std::string::npos)
+      << bad.out;
+  EXPECT_NE(bad.out.find("4500 intact events"), std::string::npos) << bad.out;
   CommandRun salvaged = Vmreplay("check " + dir_.Path("salvaged.pb"));
-  EXPECT_EQ(salvaged.exit_code, 0) << salvaged.output;
-  EXPECT_NE(salvaged.output.find("4500 intact events"), std::string::npos) << salvaged.output;
+  EXPECT_EQ(salvaged.code, 0) << salvaged.out;
+  EXPECT_NE(salvaged.out.find("4500 intact events"), std::string::npos) << salvaged.out;
 }
 
 TEST_F(CliTest, DumpAndEncodeRoundTripByteForByte) {
   const std::string text = dir_.Path("t.txt"), binary = dir_.Path("t2.pb"),
                     text2 = dir_.Path("t2.txt");
-  ASSERT_EQ(Vmreplay("dump " + trace_ + " -o " + text).exit_code, 0);
+  ASSERT_EQ(Vmreplay("dump " + trace_ + " -o " + text).code, 0);
   CommandRun enc = Vmreplay("encode " + text + " -o " + binary + " --chunk-events 1000");
-  ASSERT_EQ(enc.exit_code, 0) << enc.output;
+  ASSERT_EQ(enc.code, 0) << enc.out;
   EXPECT_EQ(testing::ReadFile(binary), testing::ReadFile(trace_));
-  ASSERT_EQ(Vmreplay("dump " + binary + " -o " + text2).exit_code, 0);
+  ASSERT_EQ(Vmreplay("dump " + binary + " -o " + text2).code, 0);
   EXPECT_EQ(testing::ReadFile(text2), testing::ReadFile(text));
 }
 
 TEST_F(CliTest, BadTextGivesOneLineNamingFileLineAndEvent) {
   const std::string text = dir_.Path("bad.txt");
-  ASSERT_EQ(Vmreplay("dump " + trace_ + " -o " + text).exit_code, 0);
+  ASSERT_EQ(Vmreplay("dump " + trace_ + " -o " + text).code, 0);
   std::string content = testing::ReadFile(text);
   // Break the third event line: drop its size field.
   size_t line3 = 0;
@@ -97,23 +81,22 @@ TEST_F(CliTest, BadTextGivesOneLineNamingFileLineAndEvent) {
   content.erase(size_at, size_end - size_at);
   testing::WriteFile(text, content);
   CommandRun r = Vmreplay("encode " + text + " -o " + dir_.Path("out.pb"));
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.output.rfind("vmreplay: " + text + ":4: event 2: missing field 'size'", 0), 0u)
-      << r.output;
-  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out.rfind("vmreplay: " + text + ":4: event 2: missing field 'size'", 0), 0u) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
   EXPECT_TRUE(testing::ReadFile(dir_.Path("out.pb")).empty()) << "a half-written trace was left";
 }
 
 TEST_F(CliTest, UsageErrorsExitTwo) {
-  EXPECT_EQ(Vmreplay("").exit_code, 2);
-  EXPECT_EQ(Vmreplay("frobnicate").exit_code, 2);
-  EXPECT_EQ(Vmreplay("info").exit_code, 2);
+  EXPECT_EQ(Vmreplay("").code, 2);
+  EXPECT_EQ(Vmreplay("frobnicate").code, 2);
+  EXPECT_EQ(Vmreplay("info").code, 2);
   CommandRun help = Vmreplay("check --help");
-  EXPECT_EQ(help.exit_code, 0);
-  EXPECT_NE(help.output.find("--salvage"), std::string::npos) << help.output;
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.out.find("--salvage"), std::string::npos) << help.out;
   CommandRun version = Vmreplay("--version");
-  EXPECT_EQ(version.exit_code, 0);
-  EXPECT_NE(version.output.find("vmreplay "), std::string::npos);
+  EXPECT_EQ(version.code, 0);
+  EXPECT_NE(version.out.find("vmreplay "), std::string::npos);
 }
 
 }  // namespace

@@ -1,30 +1,16 @@
 // The replay CLI end to end: exit codes, JSON keys, CSV, bad traces.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <string>
 
 #include "tests/replayer/replay_test_util.h"
+#include "tests/support/cli_runner.h"
 
 namespace vmreplay::replay {
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out;
-};
-
-Result RunCli(const std::string& args) {
-  const std::string cmd = std::string(VMREPLAY_BINARY_DIR) + "/replayer/vmreplay " + args + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WEXITSTATUS(status);
-  return r;
+::vmreplay::testing::CliResult RunCli(const std::string& args) {
+  return ::vmreplay::testing::RunVmreplay(args);
 }
 
 const std::string kDiverging =
@@ -45,7 +31,7 @@ TEST(ReplayCommandTest, CheckExitCode) {
 }
 
 TEST(ReplayCommandTest, JsonHasSchemaAndKeys) {
-  const Result r = RunCli(testing::WriteTrace(kClean) + " --backend=sim --backend=os --json");
+  const auto r = RunCli(testing::WriteTrace(kClean) + " --backend=sim --backend=os --json");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_EQ(r.out.rfind("{\"schema\":\"vmreplay.replay/1\"", 0), 0u) << r.out;
   for (const char* key : {"\"runs\":[", "\"backend\":\"sim\"", "\"backend\":\"os\"",
@@ -62,25 +48,25 @@ TEST(ReplayCommandTest, JsonHasSchemaAndKeys) {
 
 TEST(ReplayCommandTest, CsvAndTable) {
   const std::string t = testing::WriteTrace(kClean);
-  const Result csv = RunCli(t + " --backend=sim --csv");
+  const auto csv = RunCli(t + " --backend=sim --csv");
   EXPECT_EQ(csv.out.rfind("backend,heap,events,", 0), 0u) << csv.out;
   EXPECT_NE(csv.out.find("\nsim,system,1,"), std::string::npos) << csv.out;
-  const Result table = RunCli("replay " + t + " --backend=sim --backend=arena");
+  const auto table = RunCli("replay " + t + " --backend=sim --backend=arena");
   EXPECT_NE(table.out.find("sim/system"), std::string::npos);
   EXPECT_NE(table.out.find("arena/system"), std::string::npos);
   EXPECT_NE(table.out.find("peak commit"), std::string::npos);
 }
 
 TEST(ReplayCommandTest, BadTraceOneLineErrorExit1) {
-  const Result r = RunCli(testing::WriteTrace("garbage\n") + " --backend=sim");
+  const auto r = RunCli(testing::WriteTrace("garbage\n") + " --backend=sim");
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.out.rfind("vmreplay: ", 0), 0u) << r.out;
-  const Result missing = RunCli("/nonexistent/trace.pb --backend=sim");
+  const auto missing = RunCli("/nonexistent/trace.pb --backend=sim");
   EXPECT_EQ(missing.code, 1);
 }
 
 TEST(ReplayCommandTest, BackendsListed) {
-  const Result r = RunCli("backends");
+  const auto r = RunCli("backends");
   EXPECT_EQ(r.code, 0);
   for (const char* name : {"sim", "os", "arena", "system", "boost"}) {
     EXPECT_NE(r.out.find(std::string("  ") + name), std::string::npos) << name;
