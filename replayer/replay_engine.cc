@@ -88,23 +88,16 @@ void ReplayEngine::Compare(const Event& e, uint64_t index, bool replay_ok, uint3
   if (mode_ == CompareMode::kExact && !detail.empty()) Diverge(e, index, detail);
 }
 
-std::optional<uint64_t> ReplayEngine::Translate(uint64_t recorded, bool* dead,
-                                                bool* unknown) const {
-  *dead = false;
-  *unknown = false;
+ReplayEngine::Translation ReplayEngine::Translate(uint64_t recorded) const {
   // Layout-faithful identity backend (sim): every range is live at its recorded address and
   // unknown addresses pass through, so the lookup could only answer `recorded`.
-  if (identity_ && ranges_.all_identity()) return recorded;
+  if (identity_ && ranges_.all_identity()) return {recorded, false};
   if (auto hit = ranges_.Lookup(RecordedAddr{recorded})) {
-    if (hit->dead) {
-      *dead = true;
-      return std::nullopt;
-    }
-    return hit->address.value;
+    if (hit->dead) return {std::nullopt, true};
+    return {hit->address.value, false};
   }
-  if (identity_) return recorded;
-  *unknown = true;
-  return std::nullopt;
+  if (identity_) return {recorded, false};
+  return {std::nullopt, false};
 }
 
 void ReplayEngine::AfterVm(uint64_t index) {
@@ -191,8 +184,7 @@ void ReplayEngine::ApplyVirtualAlloc(const Event& e, uint64_t index) {
   uint64_t address = 0;
   uint64_t size = e.size;
   if (e.addr != 0) {
-    bool dead, unknown;
-    auto t = Translate(e.addr, &dead, &unknown);
+    const auto [t, dead] = Translate(e.addr);
     if (dead) {
       ++m_->skipped_dependent;
       return;
@@ -242,8 +234,7 @@ void ReplayEngine::ApplyVirtualAlloc(const Event& e, uint64_t index) {
 }
 
 void ReplayEngine::ApplyVirtualFree(const Event& e, uint64_t index) {
-  bool dead, unknown;
-  auto t = Translate(e.addr, &dead, &unknown);
+  const auto [t, dead] = Translate(e.addr);
   const bool recorded_ok = RecordedOk(e);
   const bool release = e.flags == win32::kMemRelease;
   if (dead) {
@@ -274,8 +265,7 @@ void ReplayEngine::ApplyVirtualFree(const Event& e, uint64_t index) {
 }
 
 void ReplayEngine::ApplyVirtualProtect(const Event& e, uint64_t index) {
-  bool dead, unknown;
-  auto t = Translate(e.addr, &dead, &unknown);
+  const auto [t, dead] = Translate(e.addr);
   if (dead) {
     ++m_->skipped_dependent;
     return;
@@ -301,8 +291,7 @@ void ReplayEngine::ApplyVirtualProtect(const Event& e, uint64_t index) {
 }
 
 void ReplayEngine::ApplyVirtualQuery(const Event& e, uint64_t index) {
-  bool dead, unknown;
-  auto t = Translate(e.addr, &dead, &unknown);
+  const auto [t, dead] = Translate(e.addr);
   if (dead) {
     ++m_->skipped_dependent;
     return;
@@ -340,8 +329,7 @@ void ReplayEngine::ApplyMmap(const Event& e, uint64_t index) {
   int flags = static_cast<int>(e.flags);
   uint64_t address = identity_ ? e.addr : 0;
   if ((flags & fixed_flags) != 0) {
-    bool dead, unknown;
-    auto t = Translate(e.addr, &dead, &unknown);
+    const auto [t, dead] = Translate(e.addr);
     if (dead) {
       ++m_->skipped_dependent;
       return;
@@ -416,8 +404,7 @@ void ReplayEngine::ApplyRangeOp(const Event& e, uint64_t index) {
 
 void ReplayEngine::ApplyMremap(const Event& e, uint64_t index) {
   using namespace linux_abi;
-  bool dead, unknown;
-  auto t = Translate(e.addr, &dead, &unknown);
+  const auto [t, dead] = Translate(e.addr);
   if (dead) {
     ++m_->skipped_dependent;
     return;
@@ -431,8 +418,7 @@ void ReplayEngine::ApplyMremap(const Event& e, uint64_t index) {
   int flags = static_cast<int>(e.flags);
   uint64_t new_address = 0;
   if ((flags & kMremapFixed) != 0) {
-    bool d2, u2;
-    auto n = Translate(e.new_addr, &d2, &u2);
+    const std::optional<uint64_t> n = Translate(e.new_addr).address;
     if (n) {
       new_address = *n;
     } else {

@@ -62,9 +62,14 @@ class ReplayEngine {
   void Diverge(const Event& e, uint64_t index, std::string what);
   // Records the latency of a backend call that started at clock_.Now() == start.
   void Time(Op op, uint64_t start);
-  // Translation of a single recorded address; nullopt + *dead when the call must be skipped, or
-  // when the address is unknown on a real backend (*unknown set).
-  std::optional<uint64_t> Translate(uint64_t recorded, bool* dead, bool* unknown) const;
+  // Where a recorded address lives in the replay. `dead`: inside a range whose replay failed or
+  // was released early (the call depends on it and is skipped). Neither set: memory the replay
+  // never saw (foreign to a real backend).
+  struct Translation {
+    std::optional<uint64_t> address;
+    bool dead = false;
+  };
+  Translation Translate(uint64_t recorded) const;
 
   void AddBlock(uint64_t recorded, void* p, uint64_t size, uint64_t index);
   void RemoveLive(uint64_t size);
