@@ -4,9 +4,10 @@
 
 #include <cstdio>
 
-#include "proto/binary_trace_reader.h"
 #include "proto/event_source.h"
 #include "proto/trace_summary.h"
+#include "replayer/event_pump.h"
+#include "replayer/threaded_replay.h"
 #include "simulator/posix_constants.h"
 #include "simulator/win32_constants.h"
 
@@ -40,39 +41,40 @@ std::string Hex(uint64_t v) {
 }  // namespace
 
 ReplayEngine::ReplayEngine(VmBackend* vm, HeapBackend* heap, const ReplayOptions& options,
-                           const proto::Header&, ReplayMetrics* metrics)
+                           const proto::Header&, ReplayMetrics* metrics, bool concurrent)
     : vm_(vm),
       heap_(heap),
       options_(options),
-      m_(metrics),
+      metrics_(metrics),
       mode_(vm->compare_mode()),
       identity_(vm->identity_addresses()),
       page_size_(options.vm.page_size),
+      ledger_(heap, concurrent),
       pressure_(PressureConfig(options)) {
-  m_->backend = std::string(vm->name());
-  m_->heap = std::string(heap->name());
+  metrics_->backend = std::string(vm->name());
+  metrics_->heap = std::string(heap->name());
 }
 
-void ReplayEngine::Time(Op op, uint64_t start) {
-  m_->latency[static_cast<int>(op)].Record(clock_.Nanoseconds(start, clock_.Now()));
+void ReplayEngine::Time(ReplayMetrics* m, Op op, uint64_t start) const {
+  m->latency[static_cast<int>(op)].Record(clock_.Nanoseconds(start, clock_.Now()));
 }
 
-void ReplayEngine::Diverge(const Event& e, uint64_t index, std::string what) {
-  ++m_->divergences;
-  if (m_->first_divergences.size() < options_.max_divergences_kept) {
-    m_->first_divergences.push_back(Divergence{index, e.op, std::move(what)});
+void ReplayEngine::Diverge(ReplayMetrics* m, const Event& e, uint64_t index, std::string what) {
+  ++m->divergences;
+  if (m->first_divergences.size() < options_.max_divergences_kept) {
+    m->first_divergences.push_back(Divergence{index, e.op, std::move(what)});
   }
   if (options_.strict) {
-    stop_ = true;
-    m_->stopped_early = true;
+    stop_.store(true, std::memory_order_relaxed);
+    m->stopped_early = true;
   }
 }
 
-void ReplayEngine::Compare(const Event& e, uint64_t index, bool replay_ok, uint32_t replay_error,
-                           const std::string& detail) {
+void ReplayEngine::Compare(ReplayMetrics* m, const Event& e, uint64_t index, bool replay_ok,
+                           uint32_t replay_error, const std::string& detail) {
   const bool recorded_ok = RecordedOk(e);
   if (recorded_ok != replay_ok) {
-    Diverge(e, index,
+    Diverge(m, e, index,
             recorded_ok
                 ? "recorded success, replay failed with error " + std::to_string(replay_error)
                 : "recorded failure (error " + std::to_string(e.error) + "), replay succeeded");
@@ -80,12 +82,12 @@ void ReplayEngine::Compare(const Event& e, uint64_t index, bool replay_ok, uint3
   }
   if (mode_ == CompareMode::kSuccessOnly) return;
   if (!recorded_ok && e.error != replay_error) {
-    Diverge(e, index,
+    Diverge(m, e, index,
             "recorded error " + std::to_string(e.error) + ", replay error " +
                 std::to_string(replay_error));
     return;
   }
-  if (mode_ == CompareMode::kExact && !detail.empty()) Diverge(e, index, detail);
+  if (mode_ == CompareMode::kExact && !detail.empty()) Diverge(m, e, index, detail);
 }
 
 ReplayEngine::Translation ReplayEngine::Translate(uint64_t recorded) const {
@@ -100,81 +102,82 @@ ReplayEngine::Translation ReplayEngine::Translate(uint64_t recorded) const {
   return {std::nullopt, false};
 }
 
-void ReplayEngine::AfterVm(uint64_t index) {
+void ReplayEngine::AfterVm(uint64_t index, ReplayMetrics* m) {
   if (auto f = vm_->fragmentation()) {
-    if (!m_->max_fragmentation || *f > *m_->max_fragmentation) m_->max_fragmentation = f;
+    if (!m->max_fragmentation || *f > *m->max_fragmentation) m->max_fragmentation = f;
   }
   if (auto n = pressure_.Update(vm_->committed_bytes(), index)) {
     switch (n->level) {
       case sim::MemoryAvailable::kLow:
-        ++m_->notifications_low;
+        ++m->notifications_low;
         break;
       case sim::MemoryAvailable::kNeutral:
-        ++m_->notifications_neutral;
+        ++m->notifications_neutral;
         break;
       case sim::MemoryAvailable::kHigh:
-        ++m_->notifications_high;
+        ++m->notifications_high;
         break;
     }
-    if (n->load_percent > m_->max_memory_load) m_->max_memory_load = n->load_percent;
+    if (n->load_percent > m->max_memory_load) m->max_memory_load = n->load_percent;
   }
 }
 
-bool ReplayEngine::Apply(const Event& e, uint64_t index) {
-  ++m_->events;
-  vm_->set_event_index(index);
+bool ReplayEngine::Apply(const Event& e, uint64_t index, ReplayMetrics* m) {
+  ++m->events;
+  const bool heap_op = IsHostMallocOp(e.op) || IsPosixHeapOp(e.op);
+  if (!heap_op) vm_->set_event_index(index);  // Heap events never touch the VM backend.
   switch (e.op) {
     case Op::kVirtualAlloc:
-      ApplyVirtualAlloc(e, index);
+      ApplyVirtualAlloc(e, index, m);
       break;
     case Op::kVirtualFree:
-      ApplyVirtualFree(e, index);
+      ApplyVirtualFree(e, index, m);
       break;
     case Op::kVirtualProtect:
-      ApplyVirtualProtect(e, index);
+      ApplyVirtualProtect(e, index, m);
       break;
     case Op::kVirtualQuery:
-      ApplyVirtualQuery(e, index);
+      ApplyVirtualQuery(e, index, m);
       break;
     case Op::kGetMemoryLoad: {
-      ++m_->replayed;
+      ++m->replayed;
       const uint64_t start = clock_.Now();
       const sim::MemoryLoad load = pressure_.GetMemoryLoad(vm_->committed_bytes());
-      Time(e.op, start);
-      ++m_->memory_load_answers;
-      if (load.load_percent > m_->max_memory_load) m_->max_memory_load = load.load_percent;
-      return !stop_;
+      Time(m, e.op, start);
+      ++m->memory_load_answers;
+      if (load.load_percent > m->max_memory_load) m->max_memory_load = load.load_percent;
+      return !stopped();
     }
     case Op::kMemoryNotification:
-      ++m_->recorded_notifications;
-      ++m_->skipped_not_memory;
+      ++m->recorded_notifications;
+      ++m->skipped_not_memory;
       return true;
     case Op::kMmap:
-      ApplyMmap(e, index);
+      ApplyMmap(e, index, m);
       break;
     case Op::kMunmap:
     case Op::kMprotect:
     case Op::kMadvise:
-      ApplyRangeOp(e, index);
+      ApplyRangeOp(e, index, m);
       break;
     case Op::kMremap:
-      ApplyMremap(e, index);
+      ApplyMremap(e, index, m);
       break;
     default:
-      if (IsHostMallocOp(e.op) || IsPosixHeapOp(e.op)) {
-        ApplyHeap(e, index);
+      if (heap_op) {
+        ApplyHeap(e, index, m);
       } else {
-        ++m_->skipped_not_memory;
+        ++m->skipped_not_memory;
       }
-      return !stop_;
+      return !stopped();
   }
-  AfterVm(index);
-  return !stop_;
+  AfterVm(index, m);
+  return !stopped();
 }
 
 // ------------------------------------------------------------------------------------ Win32
 
-void ReplayEngine::ApplyVirtualAlloc(const Event& e, uint64_t index) {
+void ReplayEngine::ApplyVirtualAlloc(const Event& e, uint64_t index, ReplayMetrics* m) {
   // MEM_COMMIT alone at NULL reserves too (Windows commits a new reservation).
   const bool reserve =
       (e.flags & win32::kMemReserve) != 0 || (e.addr == 0 && (e.flags & win32::kMemCommit) != 0);
@@ -186,7 +189,7 @@ void ReplayEngine::ApplyVirtualAlloc(const Event& e, uint64_t index) {
   if (e.addr != 0) {
     const auto [t, dead] = Translate(e.addr);
     if (dead) {
-      ++m_->skipped_dependent;
+      ++m->skipped_dependent;
       return;
     }
     if (t) {
@@ -194,10 +197,10 @@ void ReplayEngine::ApplyVirtualAlloc(const Event& e, uint64_t index) {
     } else if (!reserve) {  // Commit into memory the replay never saw reserved.
       // Counted, not compared: a real backend cannot know what the recorded process had there.
       if (recorded_ok) {
-        ++m_->untranslatable;
+        ++m->untranslatable;
         return;
       }
-      Compare(e, index, false, win32::kErrorInvalidAddress);
+      Compare(m, e, index, false, win32::kErrorInvalidAddress);
       return;
     } else if (recorded_ok) {
       // A reservation at an address the real backend cannot honour: relocate it. The recorded
@@ -208,20 +211,20 @@ void ReplayEngine::ApplyVirtualAlloc(const Event& e, uint64_t index) {
     } else {
       // Recorded failure at an address no translated range knows (foreign memory in the
       // recorded process): nothing here can reproduce it.
-      ++m_->untranslatable;
+      ++m->untranslatable;
       return;
     }
   }
-  ++m_->replayed;
+  ++m->replayed;
   const uint64_t start = clock_.Now();
   const VmResult r = vm_->VirtualAlloc(address, size, e.flags, e.protect, e.result);
-  Time(e.op, start);
+  Time(m, e.op, start);
   const bool ok = r.error == 0 && r.address != 0;
   std::string detail;
   if (ok && recorded_ok && r.address != e.result) {
     detail = "recorded result " + Hex(e.result) + ", replay " + Hex(r.address);
   }
-  Compare(e, index, ok, r.error, detail);
+  Compare(m, e, index, ok, r.error, detail);
   if (!reserve) return;
   if (recorded_ok && ok) {
     ranges_.Insert(RecordedAddr{rec_base}, rec_len, ReplayedAddr{r.address});
@@ -233,12 +236,12 @@ void ReplayEngine::ApplyVirtualAlloc(const Event& e, uint64_t index) {
   }
 }
 
-void ReplayEngine::ApplyVirtualFree(const Event& e, uint64_t index) {
+void ReplayEngine::ApplyVirtualFree(const Event& e, uint64_t index, ReplayMetrics* m) {
   const auto [t, dead] = Translate(e.addr);
   const bool recorded_ok = RecordedOk(e);
   const bool release = e.flags == win32::kMemRelease;
   if (dead) {
-    ++m_->skipped_dependent;
+    ++m->skipped_dependent;
     if (release && recorded_ok) {
       if (auto r = ranges_.RangeOf(RecordedAddr{e.addr})) ranges_.Remove(r->first, r->second);
     }
@@ -246,17 +249,17 @@ void ReplayEngine::ApplyVirtualFree(const Event& e, uint64_t index) {
   }
   if (!t) {
     if (recorded_ok) {  // Counted, not compared (see ApplyVirtualAlloc).
-      ++m_->untranslatable;
+      ++m->untranslatable;
       return;
     }
-    Compare(e, index, false, win32::kErrorInvalidAddress);
+    Compare(m, e, index, false, win32::kErrorInvalidAddress);
     return;
   }
-  ++m_->replayed;
+  ++m->replayed;
   const uint64_t start = clock_.Now();
   const uint32_t error = vm_->VirtualFree(*t, e.size, e.flags);
-  Time(e.op, start);
-  Compare(e, index, error == 0, error);
+  Time(m, e.op, start);
+  Compare(m, e, index, error == 0, error);
   if (release && recorded_ok) {
     if (auto r = ranges_.RangeOf(RecordedAddr{e.addr})) ranges_.Remove(r->first, r->second);
   } else if (release && error == 0) {
@@ -264,48 +267,48 @@ void ReplayEngine::ApplyVirtualFree(const Event& e, uint64_t index) {
   }
 }
 
-void ReplayEngine::ApplyVirtualProtect(const Event& e, uint64_t index) {
+void ReplayEngine::ApplyVirtualProtect(const Event& e, uint64_t index, ReplayMetrics* m) {
   const auto [t, dead] = Translate(e.addr);
   if (dead) {
-    ++m_->skipped_dependent;
+    ++m->skipped_dependent;
     return;
   }
   if (!t) {
     if (RecordedOk(e)) {  // Counted, not compared (see ApplyVirtualAlloc).
-      ++m_->untranslatable;
+      ++m->untranslatable;
       return;
     }
-    Compare(e, index, false, win32::kErrorInvalidAddress);
+    Compare(m, e, index, false, win32::kErrorInvalidAddress);
     return;
   }
-  ++m_->replayed;
+  ++m->replayed;
   uint32_t old = 0;
   const uint64_t start = clock_.Now();
   const uint32_t error = vm_->VirtualProtect(*t, e.size, e.protect, &old);
-  Time(e.op, start);
+  Time(m, e.op, start);
   std::string detail;
   if (error == 0 && RecordedOk(e) && old != e.old_protect) {
     detail = "recorded old protection " + Hex(e.old_protect) + ", replay " + Hex(old);
   }
-  Compare(e, index, error == 0, error, detail);
+  Compare(m, e, index, error == 0, error, detail);
 }
 
-void ReplayEngine::ApplyVirtualQuery(const Event& e, uint64_t index) {
+void ReplayEngine::ApplyVirtualQuery(const Event& e, uint64_t index, ReplayMetrics* m) {
   const auto [t, dead] = Translate(e.addr);
   if (dead) {
-    ++m_->skipped_dependent;
+    ++m->skipped_dependent;
     return;
   }
   if (!t) {  // Real backend, foreign memory: nothing comparable to ask.
-    ++m_->untranslatable;
+    ++m->untranslatable;
     return;
   }
-  ++m_->replayed;
+  ++m->replayed;
   sim::MemoryBasicInformation info;
   uint32_t error = 0;
   const uint64_t start = clock_.Now();
   const uint64_t bytes = vm_->VirtualQuery(*t, &info, &error);
-  Time(e.op, start);
+  Time(m, e.op, start);
   std::string detail;
   if (bytes != 0 && RecordedOk(e) && mode_ == CompareMode::kExact) {
     const sim::MemoryBasicInformation recorded{e.q_base,        e.q_alloc_base, e.q_alloc_protect,
@@ -318,12 +321,12 @@ void ReplayEngine::ApplyVirtualQuery(const Event& e, uint64_t index) {
                Hex(info.state);
     }
   }
-  Compare(e, index, bytes != 0, error, detail);
+  Compare(m, e, index, bytes != 0, error, detail);
 }
 
 // ------------------------------------------------------------------------------------ POSIX
 
-void ReplayEngine::ApplyMmap(const Event& e, uint64_t index) {
+void ReplayEngine::ApplyMmap(const Event& e, uint64_t index, ReplayMetrics* m) {
   using namespace linux_abi;
   const int fixed_flags = kMapFixed | kMapFixedNoReplace;
   int flags = static_cast<int>(e.flags);
@@ -331,7 +334,7 @@ void ReplayEngine::ApplyMmap(const Event& e, uint64_t index) {
   if ((flags & fixed_flags) != 0) {
     const auto [t, dead] = Translate(e.addr);
     if (dead) {
-      ++m_->skipped_dependent;
+      ++m->skipped_dependent;
       return;
     }
     if (t) {
@@ -341,17 +344,17 @@ void ReplayEngine::ApplyMmap(const Event& e, uint64_t index) {
       address = 0;
     }
   }
-  ++m_->replayed;
+  ++m->replayed;
   const uint64_t start = clock_.Now();
   const VmResult r = vm_->Mmap(address, e.size, static_cast<int>(e.protect), flags, e.result);
-  Time(e.op, start);
+  Time(m, e.op, start);
   const bool ok = r.error == 0;
   const bool recorded_ok = RecordedOk(e);
   std::string detail;
   if (ok && recorded_ok && r.address != e.result) {
     detail = "recorded result " + Hex(e.result) + ", replay " + Hex(r.address);
   }
-  Compare(e, index, ok, r.error, detail);
+  Compare(m, e, index, ok, r.error, detail);
   const uint64_t len = PageUp(e.size);
   if (recorded_ok && ok) {
     ranges_.Insert(RecordedAddr{e.result}, len, ReplayedAddr{r.address});
@@ -362,17 +365,17 @@ void ReplayEngine::ApplyMmap(const Event& e, uint64_t index) {
   }
 }
 
-void ReplayEngine::ApplyRangeOp(const Event& e, uint64_t index) {
+void ReplayEngine::ApplyRangeOp(const Event& e, uint64_t index, ReplayMetrics* m) {
   const uint64_t len = PageUp(e.size);
   const auto pieces = ranges_.Pieces(RecordedAddr{e.addr}, len);
   for (const auto& p : pieces) {
     if (p.dead) {
-      ++m_->skipped_dependent;
+      ++m->skipped_dependent;
       if (e.op == Op::kMunmap && RecordedOk(e)) ranges_.Remove(RecordedAddr{e.addr}, len);
       return;
     }
   }
-  ++m_->replayed;
+  ++m->replayed;
   uint32_t error = 0;
   bool gap = false;
   const uint64_t start = clock_.Now();
@@ -393,26 +396,26 @@ void ReplayEngine::ApplyRangeOp(const Event& e, uint64_t index) {
     }
     if (error == 0) error = err;
   }
-  Time(e.op, start);
+  Time(m, e.op, start);
   // Unknown pages on a real backend: Linux answers ENOMEM for mprotect / madvise; munmap of
   // unmapped pages succeeds.
   if (gap && e.op != Op::kMunmap && error == 0) error = linux_abi::kEnomem;
-  if (gap && RecordedOk(e) && e.op != Op::kMunmap) ++m_->untranslatable;
-  Compare(e, index, error == 0, error);
+  if (gap && RecordedOk(e) && e.op != Op::kMunmap) ++m->untranslatable;
+  Compare(m, e, index, error == 0, error);
   if (e.op == Op::kMunmap && RecordedOk(e)) ranges_.Remove(RecordedAddr{e.addr}, len);
 }
 
-void ReplayEngine::ApplyMremap(const Event& e, uint64_t index) {
+void ReplayEngine::ApplyMremap(const Event& e, uint64_t index, ReplayMetrics* m) {
   using namespace linux_abi;
   const auto [t, dead] = Translate(e.addr);
   if (dead) {
-    ++m_->skipped_dependent;
+    ++m->skipped_dependent;
     return;
   }
   const bool recorded_ok = RecordedOk(e);
   if (!t) {
-    if (recorded_ok) ++m_->untranslatable;
-    Compare(e, index, false, kEfault);
+    if (recorded_ok) ++m->untranslatable;
+    Compare(m, e, index, false, kEfault);
     return;
   }
   int flags = static_cast<int>(e.flags);
@@ -425,16 +428,16 @@ void ReplayEngine::ApplyMremap(const Event& e, uint64_t index) {
       flags &= ~kMremapFixed;
     }
   }
-  ++m_->replayed;
+  ++m->replayed;
   const uint64_t start = clock_.Now();
   const VmResult r = vm_->Mremap(*t, e.size, e.new_size, flags, new_address, e.result);
-  Time(e.op, start);
+  Time(m, e.op, start);
   const bool ok = r.error == 0;
   std::string detail;
   if (ok && recorded_ok && r.address != e.result) {
     detail = "recorded result " + Hex(e.result) + ", replay " + Hex(r.address);
   }
-  Compare(e, index, ok, r.error, detail);
+  Compare(m, e, index, ok, r.error, detail);
   if (recorded_ok) {
     ranges_.Remove(RecordedAddr{e.addr}, PageUp(e.size));
     if (ok) {
@@ -451,46 +454,8 @@ void ReplayEngine::ApplyMremap(const Event& e, uint64_t index) {
 
 // ------------------------------------------------------------------------------------ Heap
 
-void ReplayEngine::SampleFootprint() {
-  last_sample_call_ = m_->heap_calls;
-  last_sampled_live_ = m_->live_bytes;
-  const std::optional<uint64_t> f = heap_->Footprint();
-  if (!f) return;
-  if (!m_->peak_footprint || *f > *m_->peak_footprint) m_->peak_footprint = f;
-  if (m_->live_bytes == m_->peak_live_bytes) m_->footprint_at_live_peak = f;
-}
-
-void ReplayEngine::AddBlock(uint64_t recorded, void* p, uint64_t size, uint64_t index) {
-  auto [slot, inserted] = blocks_.TryEmplace(recorded, HeapBlock{p, size});
-  if (!inserted) {  // The recording reused the address: its free was not traced.
-    if (slot->p != nullptr) {
-      heap_->Free(slot->p);
-      RemoveLive(slot->size);
-    }
-    *slot = HeapBlock{p, size};
-  }
-  if (p == nullptr) return;
-  m_->live_bytes += size;
-  if (m_->live_bytes > m_->peak_live_bytes) {
-    m_->peak_live_bytes = m_->live_bytes;
-    m_->peak_live_event = index;
-    peak_pending_ = true;
-  }
-}
-
-void ReplayEngine::RemoveLive(uint64_t size) {
-  // Sample just before live drops from a peak, so the footprint is the one at the peak.
-  if (peak_pending_ && (m_->heap_calls - last_sample_call_ >= 256 ||
-                        m_->live_bytes > last_sampled_live_ + last_sampled_live_ / 64)) {
-    SampleFootprint();
-  }
-  peak_pending_ = false;
-  m_->live_bytes -= size;
-}
-
-void ReplayEngine::ApplyHeap(const Event& e, uint64_t index) {
-  ++m_->heap_calls;
-  if (m_->heap_calls - last_sample_call_ >= 4096) SampleFootprint();
+void ReplayEngine::ApplyHeap(const Event& e, uint64_t index, ReplayMetrics* m) {
+  ledger_.CountCall();
   const bool recorded_ok =
       RecordedOk(e) && !(e.result == 0 && e.op != Op::kFree && e.op != Op::kHostFree);
   uint64_t size = e.size;
@@ -499,61 +464,57 @@ void ReplayEngine::ApplyHeap(const Event& e, uint64_t index) {
     case Op::kFree:
     case Op::kHostFree: {
       if (e.addr == 0) return;
-      const HeapBlock* b = blocks_.Find(e.addr);
-      if (b == nullptr) {
-        ++m_->untranslatable;
+      const std::optional<HeapBlock> b = ledger_.Take(e.addr);
+      if (!b) {
+        ++m->untranslatable;
         return;
       }
       if (b->p == nullptr) {
-        ++m_->skipped_dependent;
-        blocks_.Erase(e.addr);
+        ++m->skipped_dependent;
         return;
       }
-      ++m_->replayed;
-      RemoveLive(b->size);  // Samples the footprint first when live was at a peak.
-      void* const p = b->p;
-      blocks_.Erase(e.addr);
+      ++m->replayed;
+      ledger_.Release(b->size);  // Samples the footprint first when live was at a peak.
       const uint64_t start = clock_.Now();
-      heap_->Free(p);
-      Time(e.op, start);
+      heap_->Free(b->p);
+      Time(m, e.op, start);
       return;
     }
     case Op::kRealloc: {
       if (e.addr == 0) break;  // realloc(NULL, n) is malloc(n).
-      const HeapBlock* b = blocks_.Find(e.addr);
-      if (b == nullptr) {
-        ++m_->untranslatable;
+      const std::optional<HeapBlock> old = ledger_.Find(e.addr);
+      if (!old) {
+        ++m->untranslatable;
         return;
       }
-      if (b->p == nullptr) {
-        ++m_->skipped_dependent;
-        blocks_.Erase(e.addr);
-        if (recorded_ok) AddBlock(e.result, nullptr, 0, index);
+      if (old->p == nullptr) {
+        ++m->skipped_dependent;
+        ledger_.Erase(e.addr);
+        if (recorded_ok) ledger_.Add(e.result, nullptr, 0, index);
         return;
       }
-      ++m_->replayed;
-      const HeapBlock old = *b;
+      ++m->replayed;
       if (e.size == 0) {  // glibc: realloc(p, 0) frees p.
-        RemoveLive(old.size);
+        ledger_.Release(old->size);
         const uint64_t start = clock_.Now();
-        heap_->Free(old.p);
-        Time(e.op, start);
-        blocks_.Erase(e.addr);
+        heap_->Free(old->p);
+        Time(m, e.op, start);
+        ledger_.Erase(e.addr);
         return;
       }
       const uint64_t start = clock_.Now();
-      void* q = heap_->Realloc(old.p, old.size, e.size);
-      Time(e.op, start);
-      Compare(e, index, q != nullptr, q != nullptr ? 0 : linux_abi::kEnomem);
+      void* q = heap_->Realloc(old->p, old->size, e.size);
+      Time(m, e.op, start);
+      Compare(m, e, index, q != nullptr, q != nullptr ? 0 : linux_abi::kEnomem);
       if (q == nullptr && !recorded_ok) return;  // Both failed: the old block stays.
-      blocks_.Erase(e.addr);
-      RemoveLive(old.size);
+      ledger_.Erase(e.addr);
+      ledger_.Release(old->size);
       if (q == nullptr) {  // Recorded success: the block moved on without the replay.
-        heap_->Free(old.p);
-        AddBlock(e.result, nullptr, 0, index);
+        heap_->Free(old->p);
+        ledger_.Add(e.result, nullptr, 0, index);
         return;
       }
-      AddBlock(recorded_ok ? e.result : e.addr, q, e.size, index);
+      ledger_.Add(recorded_ok ? e.result : e.addr, q, e.size, index);
       return;
     }
     case Op::kCalloc:
@@ -579,64 +540,27 @@ void ReplayEngine::ApplyHeap(const Event& e, uint64_t index) {
       break;
   }
   if (alignment != 0 && (alignment & (alignment - 1)) != 0) {  // Invalid: fails with EINVAL.
-    Compare(e, index, false, linux_abi::kEinval);
+    Compare(m, e, index, false, linux_abi::kEinval);
     return;
   }
-  ++m_->replayed;
+  ++m->replayed;
   const uint64_t start = clock_.Now();
   void* p = size == UINT64_MAX ? nullptr : heap_->Alloc(size, alignment);
-  Time(e.op, start);
-  Compare(e, index, p != nullptr, p != nullptr ? 0 : linux_abi::kEnomem);
+  Time(m, e.op, start);
+  Compare(m, e, index, p != nullptr, p != nullptr ? 0 : linux_abi::kEnomem);
   if (recorded_ok) {
-    AddBlock(e.result, p, size, index);
+    ledger_.Add(e.result, p, size, index);
   } else if (p != nullptr) {
     heap_->Free(p);  // Not in the recording: nothing will free it.
   }
 }
 
 void ReplayEngine::Finish() {
-  if (peak_pending_) SampleFootprint();
-  m_->vm = vm_->stats();
-  // Blocks still live at the end are the trace's leaks; give them back to the heap.
-  blocks_.ForEach([this](uint64_t, const HeapBlock& block) {
-    if (block.p != nullptr) heap_->Free(block.p);
-  });
-  blocks_.Clear();
+  metrics_->vm = vm_->stats();
+  ledger_.Finish(metrics_);
 }
 
 // ------------------------------------------------------------------------------------ Driver
-
-namespace {
-
-class Progress {
- public:
-  Progress(bool enabled, std::string label) : enabled_(enabled), label_(std::move(label)) {
-    start_ = std::chrono::steady_clock::now();
-  }
-  void Update(uint64_t events, double fraction) {
-    if (!enabled_) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_ < std::chrono::milliseconds(200)) return;
-    last_ = now;
-    const double s = std::chrono::duration<double>(now - start_).count();
-    const double rate = s > 0 ? events / s : 0;
-    const double eta = fraction > 0 ? s * (1 - fraction) / fraction : 0;
-    std::fprintf(stderr, "\r[%s] %5.1f%% %llu events %.2f M ev/s ETA %.0fs   ", label_.c_str(),
-                 fraction * 100, static_cast<unsigned long long>(events), rate / 1e6, eta);
-    shown_ = true;
-  }
-  ~Progress() {
-    if (shown_) std::fprintf(stderr, "\r%80s\r", "");
-  }
-
- private:
-  bool enabled_;
-  bool shown_ = false;
-  std::string label_;
-  std::chrono::steady_clock::time_point start_, last_;
-};
-
-}  // namespace
 
 Status ReplayTrace(const std::string& path, const ReplayOptions& given, ReplayMetrics* out,
                    ReplayObserver* observer) {
@@ -655,38 +579,21 @@ Status ReplayTrace(const std::string& path, const ReplayOptions& given, ReplayMe
   std::unique_ptr<HeapBackend> heap;
   VMREPLAY_RETURN_IF_ERROR(MakeHeapBackend(options.heap, options.heap_options, &heap));
   ReplayMetrics metrics;
+  metrics.threaded = options.threaded;
   if (observer != nullptr) observer->OnStart(&metrics);
   const auto start = std::chrono::steady_clock::now();
   {
-    ReplayEngine engine(vm.get(), heap.get(), options, h, &metrics);
-    Progress progress(options.progress, options.backend);
-    // One event through the engine (and the observer, when there is one).
-    auto apply = [&](const Event& e, uint64_t i) {
-      const bool more = engine.Apply(e, i);
-      if (observer != nullptr) observer->AfterEvent(e, i, *vm, metrics);
-      return more;
-    };
-    auto* binary = dynamic_cast<BinaryTraceReader*>(source.get());
-    uint64_t index = 0;
-    bool go = true;
-    if (binary != nullptr) {
-      while (go) {
-        const std::vector<Event>* chunk = binary->NextChunk();
-        if (chunk == nullptr) break;
-        for (const Event& e : *chunk) {
-          if (!(go = apply(e, index++))) break;
-        }
-        progress.Update(index, binary->file_size() == 0
-                                   ? 0
-                                   : static_cast<double>(binary->bytes_read()) /
-                                         static_cast<double>(binary->file_size()));
-      }
+    ReplayEngine engine(vm.get(), heap.get(), options, h, &metrics, options.threaded);
+    ProgressBar progress(options.progress, options.backend);
+    if (options.threaded) {
+      VMREPLAY_RETURN_IF_ERROR(
+          ReplayThreaded(*source, engine, *vm, options, &metrics, observer, progress));
     } else {
-      Event e;
-      while (go && source->Next(&e)) {
-        go = apply(e, index++);
-        if ((index & 0xffff) == 0) progress.Update(index, 0);
-      }
+      PumpEvents(*source, progress, [&](const Event& e, uint64_t i) {
+        const bool more = engine.Apply(e, i);
+        if (observer != nullptr) observer->AfterEvent(e, i, *vm, metrics);
+        return more;
+      });
     }
     engine.Finish();
   }

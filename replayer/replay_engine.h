@@ -4,9 +4,16 @@
 //
 // Guarantees: memory is proportional to what is live in the trace (ranges and heap blocks), not
 // to its length; a call that depends on a call that failed in replay is skipped and counted,
-// never issued; single-threaded (events are applied in trace order on the calling thread).
+// never issued.
+//
+// Threads: single-threaded replay applies events in trace order on one thread. Threaded replay
+// (threaded_replay.h) builds the engine `concurrent` and calls Apply from several threads, each
+// with its own metrics lane, under two rules the caller enforces: VM events (every event that is
+// not a heap call) run one at a time in trace order, and events on one recorded heap pointer run
+// in trace order. Heap calls on different pointers may then run at once.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -15,8 +22,8 @@
 #include "proto/event.h"
 #include "proto/trace.pb.h"
 #include "replayer/address_map.h"
-#include "replayer/block_table.h"
 #include "replayer/heap_backend.h"
+#include "replayer/heap_ledger.h"
 #include "replayer/op_clock.h"
 #include "replayer/replay_metrics.h"
 #include "replayer/vm_backend.h"
@@ -32,36 +39,48 @@ struct ReplayOptions {
   size_t max_divergences_kept = 10;
   bool strict = false;    // stop at the first divergence
   bool progress = false;  // progress bar on stderr (the caller checks isatty)
+  // Threaded replay (threaded_replay.h): each recorded thread on a replay thread of its own,
+  // at most max_threads of them.
+  bool threaded = false;
+  size_t max_threads = 64;
 };
 
 class ReplayEngine {
  public:
   // REQUIRES: backends outlive the engine.
+  // `metrics` names the backends, receives the final figures and is the single-threaded lane.
   ReplayEngine(VmBackend* vm, HeapBackend* heap, const ReplayOptions& options,
-               const proto::Header& header, ReplayMetrics* metrics);
+               const proto::Header& header, ReplayMetrics* metrics, bool concurrent = false);
 
   // Applies event number `index`. Returns false when the replay must stop (--strict).
-  bool Apply(const Event& e, uint64_t index);
-  // Final figures (backend stats, pending samples).
+  bool Apply(const Event& e, uint64_t index) { return Apply(e, index, metrics_); }
+  // The same, counting into `lane` (threaded replay merges the lanes with MergeLane).
+  bool Apply(const Event& e, uint64_t index, ReplayMetrics* lane);
+  bool stopped() const { return stop_.load(std::memory_order_relaxed); }
+  // Final figures (backend stats, heap figures) into the `metrics` given at construction.
   void Finish();
 
+  // Heap calls: the events threaded replay may run concurrently (on different pointers).
+  static bool IsHeapCall(Op op) { return IsHostMallocOp(op) || IsPosixHeapOp(op); }
+
  private:
-  void ApplyVirtualAlloc(const Event& e, uint64_t index);
-  void ApplyVirtualFree(const Event& e, uint64_t index);
-  void ApplyVirtualProtect(const Event& e, uint64_t index);
-  void ApplyVirtualQuery(const Event& e, uint64_t index);
-  void ApplyMmap(const Event& e, uint64_t index);
-  void ApplyRangeOp(const Event& e, uint64_t index);  // munmap, mprotect, madvise
-  void ApplyMremap(const Event& e, uint64_t index);
-  void ApplyHeap(const Event& e, uint64_t index);
-  void AfterVm(uint64_t index);
+  // Each counts into the lane `m`.
+  void ApplyVirtualAlloc(const Event& e, uint64_t index, ReplayMetrics* m);
+  void ApplyVirtualFree(const Event& e, uint64_t index, ReplayMetrics* m);
+  void ApplyVirtualProtect(const Event& e, uint64_t index, ReplayMetrics* m);
+  void ApplyVirtualQuery(const Event& e, uint64_t index, ReplayMetrics* m);
+  void ApplyMmap(const Event& e, uint64_t index, ReplayMetrics* m);
+  void ApplyRangeOp(const Event& e, uint64_t index, ReplayMetrics* m);  // munmap, mprotect, madvise
+  void ApplyMremap(const Event& e, uint64_t index, ReplayMetrics* m);
+  void ApplyHeap(const Event& e, uint64_t index, ReplayMetrics* m);
+  void AfterVm(uint64_t index, ReplayMetrics* m);
 
   // Records the call's outcome against the recording; `detail` names an exact-mode mismatch.
-  void Compare(const Event& e, uint64_t index, bool replay_ok, uint32_t replay_error,
-               const std::string& detail = "");
-  void Diverge(const Event& e, uint64_t index, std::string what);
+  void Compare(ReplayMetrics* m, const Event& e, uint64_t index, bool replay_ok,
+               uint32_t replay_error, const std::string& detail = "");
+  void Diverge(ReplayMetrics* m, const Event& e, uint64_t index, std::string what);
   // Records the latency of a backend call that started at clock_.Now() == start.
-  void Time(Op op, uint64_t start);
+  void Time(ReplayMetrics* m, Op op, uint64_t start) const;
   // Where a recorded address lives in the replay. `dead`: inside a range whose replay failed or
   // was released early (the call depends on it and is skipped). Neither set: memory the replay
   // never saw (foreign to a real backend).
@@ -71,28 +90,21 @@ class ReplayEngine {
   };
   Translation Translate(uint64_t recorded) const;
 
-  void AddBlock(uint64_t recorded, void* p, uint64_t size, uint64_t index);
-  void RemoveLive(uint64_t size);
-  void SampleFootprint();
-
   uint64_t PageUp(uint64_t a) const { return (a + page_size_ - 1) & ~(page_size_ - 1); }
 
   VmBackend* vm_;
   HeapBackend* heap_;
   ReplayOptions options_;
-  ReplayMetrics* m_;
+  ReplayMetrics* metrics_;
   OpClock clock_;  // times backend calls (what the latency metric measures: op_clock.h)
   CompareMode mode_;
   bool identity_;
   uint64_t page_size_;
+  HeapLedger ledger_;  // recorded pointer -> replayed block, live bytes, footprint samples
+  // VM side: touched by VM events only, which run one at a time.
   AddressMap ranges_;
-  BlockTable blocks_;  // recorded pointer -> replayed block
   sim::MemoryPressureModel pressure_;
-  bool stop_ = false;
-  // Footprint sampling state (see ReplayMetrics).
-  bool peak_pending_ = false;
-  uint64_t last_sample_call_ = 0;
-  uint64_t last_sampled_live_ = 0;
+  std::atomic<bool> stop_{false};
 };
 
 // Sees every event right after the engine applied it, e.g. to sample the backend's state over

@@ -74,7 +74,22 @@ struct ReplayMetrics {
   uint64_t notifications_high = 0;
   uint64_t recorded_notifications = 0;  // OnMemoryNotification events in the trace
 
+  // Threads: single-threaded replay, or threaded (threaded_replay.h) with the recorded threads
+  // seen, the replay threads that ran them, and the events that had to wait for an event of
+  // another replay thread (a free for its allocation, a VM call for the previous one).
+  bool threaded = false;
+  uint64_t recorded_threads = 0;
+  uint64_t replay_threads = 1;
+  uint64_t cross_thread_waits = 0;
+
   double wall_seconds = 0;  // replay loop, including trace decoding
+  // Adds a threaded replay's per-thread lane: the per-event counters, divergences (unsorted),
+  // latency histograms and VM maxima. The heap ledger's figures are not in lanes.
+  void MergeLane(const ReplayMetrics& lane);
+
+  // "backend/heap", "+threads" for a threaded replay: the name of the run in every report.
+  std::string label() const { return backend + "/" + heap + (threaded ? "+threads" : ""); }
+
   double events_per_second() const { return wall_seconds > 0 ? events / wall_seconds : 0; }
 
   // Commit / reservation / fragmentation over time and notifications (replay_timeline.h).

@@ -34,8 +34,6 @@ std::string Bytes(uint64_t v) {
 }
 std::string OptD(const std::optional<double>& v) { return v ? Fixed(*v) : "n/a"; }
 std::string OptB(const std::optional<uint64_t>& v) { return v ? Bytes(*v) : "n/a"; }
-std::string Label(const ReplayMetrics& m) { return m.backend + "/" + m.heap; }
-
 std::string JsonString(const std::string& s) { return JsonQuote(s); }
 std::string JD(const std::optional<double>& v) { return v ? Fixed(*v, 6) : "null"; }
 std::string JN(const std::optional<uint64_t>& v) { return v ? Num(*v) : "null"; }
@@ -46,6 +44,12 @@ std::vector<TableRow> TableRows(const std::vector<ReplayMetrics>& runs) {
   using Getter = std::function<std::string(const ReplayMetrics&)>;
   std::vector<std::pair<std::string, Getter>> rows = {
       {"events", [](const auto& m) { return Num(m.events); }},
+      {"threads",
+       [](const auto& m) {
+         return m.threaded ? Num(m.recorded_threads) + " on " + Num(m.replay_threads) + ", " +
+                                 Num(m.cross_thread_waits) + " waits"
+                           : std::string("single");
+       }},
       {"replayed calls", [](const auto& m) { return Num(m.replayed); }},
       {"skipped (not memory)", [](const auto& m) { return Num(m.skipped_not_memory); }},
       {"skipped (dependent)", [](const auto& m) { return Num(m.skipped_dependent); }},
@@ -113,13 +117,13 @@ void WriteTable(const std::vector<ReplayMetrics>& runs, std::ostream& out) {
   for (const auto& r : rows) label_width = std::max(label_width, r.label.size());
   std::vector<size_t> widths;
   for (size_t i = 0; i < runs.size(); ++i) {
-    size_t w = Label(runs[i]).size();
+    size_t w = runs[i].label().size();
     for (const auto& r : rows) w = std::max(w, r.cells[i].size());
     widths.push_back(w);
   }
   out << std::left << std::setw(static_cast<int>(label_width)) << "" << std::right;
   for (size_t i = 0; i < runs.size(); ++i) {
-    out << "  " << std::setw(static_cast<int>(widths[i])) << Label(runs[i]);
+    out << "  " << std::setw(static_cast<int>(widths[i])) << runs[i].label();
   }
   out << "\n";
   for (const auto& r : rows) {
@@ -131,7 +135,7 @@ void WriteTable(const std::vector<ReplayMetrics>& runs, std::ostream& out) {
   }
   for (const auto& m : runs) {
     if (m.first_divergences.empty()) continue;
-    out << "\nfirst divergences on " << Label(m) << ":\n";
+    out << "\nfirst divergences on " << m.label() << ":\n";
     for (const auto& d : m.first_divergences) {
       out << "  #" << d.event_index << " " << OpName(d.op) << ": " << d.what << "\n";
     }
@@ -150,6 +154,9 @@ void WriteJson(const std::string& trace, const std::vector<ReplayMetrics>& runs,
         << ",\"skipped_dependent\":" << m.skipped_dependent
         << ",\"untranslatable\":" << m.untranslatable << ",\"divergences\":" << m.divergences
         << ",\"stopped_early\":" << (m.stopped_early ? "true" : "false")
+        << ",\"threads\":{\"mode\":" << (m.threaded ? "\"replay\"" : "\"single\"")
+        << ",\"recorded\":" << m.recorded_threads << ",\"replay\":" << m.replay_threads
+        << ",\"cross_thread_waits\":" << m.cross_thread_waits << "}"
         << ",\"first_divergences\":[";
     for (size_t j = 0; j < m.first_divergences.size(); ++j) {
       const Divergence& d = m.first_divergences[j];
@@ -204,7 +211,7 @@ void WriteCsv(const std::vector<ReplayMetrics>& runs, std::ostream& out) {
          "divergences,peak_commit_bytes,peak_commit_event,peak_reserve_bytes,"
          "peak_reserve_event,fragmentation_end,fragmentation_max,peak_live_bytes,"
          "heap_fragmentation_at_peak,johnstone_wilson_4,notifications_low,"
-         "notifications_neutral,notifications_high,events_per_second\n";
+         "notifications_neutral,notifications_high,events_per_second,threads\n";
   auto d = [](const std::optional<double>& v) { return v ? Fixed(*v, 6) : std::string(); };
   for (const auto& m : runs) {
     out << m.backend << "," << m.heap << "," << m.events << "," << m.replayed << ","
@@ -214,7 +221,8 @@ void WriteCsv(const std::vector<ReplayMetrics>& runs, std::ostream& out) {
         << d(m.vm.fragmentation) << "," << d(m.max_fragmentation) << "," << m.peak_live_bytes << ","
         << d(m.heap_fragmentation_at_peak()) << "," << d(m.johnstone_wilson_4()) << ","
         << m.notifications_low << "," << m.notifications_neutral << "," << m.notifications_high
-        << "," << Fixed(m.events_per_second(), 0) << "\n";
+        << "," << Fixed(m.events_per_second(), 0) << "," << (m.threaded ? "replay" : "single")
+        << "\n";
   }
 }
 

@@ -5,6 +5,7 @@
 //   {"schema":"vmreplay.replay/1","trace":PATH,"runs":[{
 //     "backend":S,"heap":S,"events":N,"replayed":N,"skipped_not_memory":N,
 //     "skipped_dependent":N,"untranslatable":N,"divergences":N,"stopped_early":B,
+//     "threads":{"mode":"single"|"replay","recorded":N,"replay":N,"cross_thread_waits":N},
 //     "first_divergences":[{"event":N,"op":S,"what":S}],
 //     "peak_commit_bytes":N,"peak_commit_event":N,"peak_reserve_bytes":N,"peak_reserve_event":N,
 //     "commit_end_bytes":N,"fragmentation_end":F|null,"fragmentation_max":F|null,

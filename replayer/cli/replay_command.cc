@@ -20,6 +20,7 @@ int RunReplay(const std::vector<std::string>& args) {
   std::string trace;
   std::vector<std::string> backends;
   std::vector<std::string> heaps;
+  std::vector<std::string> threads;
   replay::ReplayOptions options;
   std::string commit_limit = "0";
   bool json = false, csv = false, check = false;
@@ -47,16 +48,26 @@ int RunReplay(const std::vector<std::string>& args) {
       "report", po::value(&report), "also write a self-contained HTML report to this file")(
       "perfetto", po::value(&perfetto),
       "also write a Perfetto / Chrome trace-event JSON of commit over time to this file")(
-      "threads", po::value<std::string>()->default_value("single"),
-      "single (only mode implemented: events replayed in trace order on one thread)");
+      "threads", po::value(&threads)->composing(),
+      "single: every event in trace order on one thread; replay: each recorded thread on a "
+      "thread of its own, ordered as the trace implies (repeatable; default single)")(
+      "max-threads", po::value(&options.max_threads)->default_value(options.max_threads),
+      "--threads=replay: most replay threads (more recorded threads share them)");
   po::positional_options_description pos;
   pos.add("trace", 1);
   po::variables_map vm;
   const int rc = ParseArgs(
       args, "vmreplay TRACE [--backend=sim|os|arena ...] [--heap=H ...] [options]", desc, pos, &vm);
   if (rc >= 0) return rc;
-  if (vm["threads"].as<std::string>() != "single") {
-    PrintError("--threads: only 'single' is implemented");
+  if (threads.empty()) threads.push_back("single");
+  for (const std::string& t : threads) {
+    if (t != "single" && t != "replay") {
+      PrintError("--threads: '" + t + "' is not one of: single, replay");
+      return kExitUsage;
+    }
+  }
+  if (options.max_threads == 0) {
+    PrintError("--max-threads: must be at least 1");
     return kExitUsage;
   }
   try {
@@ -72,19 +83,22 @@ int RunReplay(const std::vector<std::string>& args) {
   std::vector<replay::ReplayMetrics> runs;
   for (const std::string& b : backends) {
     for (const std::string& h : heaps) {
-      options.backend = b;
-      options.heap = h;
-      replay::ReplayMetrics m;
-      // The reports need commit over time, which only the timeline driver records.
-      const Status s = report.empty() && perfetto.empty()
-                           ? replay::ReplayTrace(trace, options, &m)
-                           : replay::ReplayTraceWithTimeline(
-                                 trace, options, replay::ReplayTimeline::kDefaultMaxSamples, &m);
-      if (!s.ok()) {
-        PrintError(s.message());
-        return kExitFailure;
+      for (const std::string& t : threads) {
+        options.backend = b;
+        options.heap = h;
+        options.threaded = t == "replay";
+        replay::ReplayMetrics m;
+        // The reports need commit over time, which only the timeline driver records.
+        const Status s = report.empty() && perfetto.empty()
+                             ? replay::ReplayTrace(trace, options, &m)
+                             : replay::ReplayTraceWithTimeline(
+                                   trace, options, replay::ReplayTimeline::kDefaultMaxSamples, &m);
+        if (!s.ok()) {
+          PrintError(s.message());
+          return kExitFailure;
+        }
+        runs.push_back(std::move(m));
       }
-      runs.push_back(std::move(m));
     }
   }
   for (const auto& [path, html] : {std::pair{&report, true}, std::pair{&perfetto, false}}) {

@@ -86,8 +86,6 @@ std::string Nanos(double v) {
   return buf;
 }
 
-std::string Label(const ReplayMetrics& m) { return m.backend + "/" + m.heap; }
-
 // A "nice" upper bound for an axis: 1, 2 or 5 times a power of ten (of 1024 for bytes).
 double NiceMax(double v, bool bytes) {
   if (v <= 0) return 1;
@@ -108,8 +106,8 @@ void Legend(const std::vector<ReplayMetrics>& runs, std::ostream& out) {
     out << "<line x1=\"" << F(x) << "\" y1=\"" << F(kHeight - 8) << "\" x2=\"" << F(x + 24)
         << "\" y2=\"" << F(kHeight - 8) << "\" stroke=\"" << c << "\" stroke-width=\"3\"/>"
         << "<text class=\"legend\" x=\"" << F(x + 30) << "\" y=\"" << F(kHeight - 4) << "\">"
-        << Escape(Label(runs[i])) << "</text>";
-    x += 40 + 8.0 * static_cast<double>(Label(runs[i]).size());
+        << Escape(runs[i].label()) << "</text>";
+    x += 40 + 8.0 * static_cast<double>(runs[i].label().size());
   }
 }
 
@@ -172,7 +170,7 @@ void LineChart(const std::string& id, const std::string& title,
     }
     if (!any) continue;
     ++drawn;
-    out << "<path class=\"series\" data-run=\"" << Escape(Label(runs[i])) << "\" d=\"" << d.str()
+    out << "<path class=\"series\" data-run=\"" << Escape(runs[i].label()) << "\" d=\"" << d.str()
         << "\" fill=\"none\" stroke=\"" << kColors[i % kColorCount] << "\" stroke-width=\""
         << (i == 0 ? "2.5" : "1.5") << "\" stroke-dasharray=\"" << kDash[i % 4] << "\"/>";
   }
@@ -218,7 +216,7 @@ void LatencyChart(Op op, const std::vector<ReplayMetrics>& runs, std::ostream& o
       const double y = py(v);
       out << "<rect class=\"bar\" x=\"" << F(gx + bar * i) << "\" y=\"" << F(y) << "\" width=\""
           << F(bar - 2) << "\" height=\"" << F(top + ph - y) << "\" fill=\""
-          << kColors[i % kColorCount] << "\"><title>" << Escape(Label(runs[i])) << " "
+          << kColors[i % kColorCount] << "\"><title>" << Escape(runs[i].label()) << " "
           << quantiles[q].first << ": " << Nanos(v) << "</title></rect>";
     }
     out << "<text class=\"axis\" x=\"" << F(left + group * q + group / 2) << "\" y=\""
@@ -227,7 +225,7 @@ void LatencyChart(Op op, const std::vector<ReplayMetrics>& runs, std::ostream& o
   double x = left;
   for (size_t i = 0; i < runs.size(); ++i) {
     const std::string text =
-        Label(runs[i]) + " (" + std::to_string(runs[i].latency[o].count()) + " calls)";
+        runs[i].label() + " (" + std::to_string(runs[i].latency[o].count()) + " calls)";
     out << "<rect x=\"" << F(x) << "\" y=\"" << F(h - 22) << "\" width=\"12\" height=\"12\" fill=\""
         << kColors[i % kColorCount] << "\"/><text class=\"legend\" x=\"" << F(x + 16) << "\" y=\""
         << F(h - 12) << "\">" << Escape(text) << "</text>";
@@ -260,7 +258,7 @@ void WriteHtmlReport(const std::string& trace, const std::vector<ReplayMetrics>&
       << " run(s): ";
   for (size_t i = 0; i < runs.size(); ++i) {
     out << (i ? ", " : "") << "<b style=\"color:" << kColors[i % kColorCount] << "\">"
-        << Escape(Label(runs[i])) << "</b>";
+        << Escape(runs[i].label()) << "</b>";
   }
   out << ".</p>\n<p class=\"note\">Time axis: event index. Each point is the maximum over a "
          "bucket of events (at most "
@@ -283,7 +281,7 @@ void WriteHtmlReport(const std::string& trace, const std::vector<ReplayMetrics>&
     if (used) LatencyChart(static_cast<Op>(op), runs, out);
   }
   out << "<h2>Summary</h2>\n<table id=\"summary\"><thead><tr><th>figure</th>";
-  for (const auto& m : runs) out << "<th>" << Escape(Label(m)) << "</th>";
+  for (const auto& m : runs) out << "<th>" << Escape(m.label()) << "</th>";
   out << "</tr></thead><tbody>\n";
   for (const TableRow& r : TableRows(runs)) {
     out << "<tr><td>" << Escape(r.label) << "</td>";
@@ -293,7 +291,7 @@ void WriteHtmlReport(const std::string& trace, const std::vector<ReplayMetrics>&
   out << "</tbody></table>\n";
   for (const auto& m : runs) {
     if (m.first_divergences.empty()) continue;
-    out << "<h2>First divergences on " << Escape(Label(m)) << "</h2><ul>";
+    out << "<h2>First divergences on " << Escape(m.label()) << "</h2><ul>";
     for (const auto& d : m.first_divergences) {
       out << "<li>#" << d.event_index << " " << Escape(std::string(OpName(d.op))) << ": "
           << Escape(d.what) << "</li>";

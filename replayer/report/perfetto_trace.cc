@@ -49,7 +49,7 @@ void WritePerfettoTrace(const std::string& trace, const std::vector<ReplayMetric
     const size_t pid = i + 1;
     sep();
     out << "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":" << pid
-        << ",\"tid\":0,\"args\":{\"name\":" << json::Quote(m.backend + "/" + m.heap) << "}}";
+        << ",\"tid\":0,\"args\":{\"name\":" << json::Quote(m.label()) << "}}";
     for (const auto& s : m.timeline.samples()) {
       const std::string ts = Micros(s.first_event, s.timestamp_ns, timestamps);
       sep();

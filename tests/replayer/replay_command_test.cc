@@ -65,6 +65,24 @@ TEST(ReplayCommandTest, BadTraceOneLineErrorExit1) {
   EXPECT_EQ(missing.code, 1);
 }
 
+TEST(ReplayCommandTest, SingleAndThreadedSideBySide) {
+  const std::string t = testing::WriteTrace(kClean);
+  const auto r = RunCli(t + " --backend=sim --threads=single --threads=replay --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const size_t single = r.out.find("\"threads\":{\"mode\":\"single\"");
+  const size_t threaded =
+      r.out.find("\"threads\":{\"mode\":\"replay\",\"recorded\":1,\"replay\":1,");
+  ASSERT_NE(single, std::string::npos) << r.out;
+  ASSERT_NE(threaded, std::string::npos) << r.out;
+  EXPECT_LT(single, threaded);  // runs in the order asked
+  const auto table = RunCli(t + " --backend=sim --threads=single --threads=replay");
+  EXPECT_NE(table.out.find("sim/system+threads"), std::string::npos) << table.out;
+  const auto bad = RunCli(t + " --threads=many");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("--threads: 'many' is not one of: single, replay"), std::string::npos)
+      << bad.out;
+}
+
 TEST(ReplayCommandTest, BackendsListed) {
   const auto r = RunCli("backends");
   EXPECT_EQ(r.code, 0);

@@ -1,0 +1,76 @@
+// The heap side of a replay's state: which replayed block each recorded pointer stands for, the
+// live bytes and their peak, and the heap backend's footprint sampled at live peaks.
+//
+// Two modes. Single-threaded (the default) takes no lock. Concurrent (threaded replay) shards the
+// block table over mutexes and guards the live accounting with one, so replay threads may call
+// every method at once. Either way the caller orders calls on the *same* recorded pointer (the
+// threaded driver does, see threaded_replay.h), so a lookup followed by an erase of one key never
+// races; the ledger hands out copies, never pointers into a table another thread may grow.
+//
+// Footprint sampling (the meaning of the figures is in replay_metrics.h): every 4096 heap calls,
+// and just before live bytes drop from a local peak (at most every 256 calls unless live grew by
+// 1/64 since the last sample), so the footprint recorded is the one at the peak.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "replayer/block_table.h"
+#include "replayer/heap_backend.h"
+#include "replayer/replay_metrics.h"
+
+namespace vmreplay::replay {
+
+class HeapLedger {
+ public:
+  // REQUIRES: heap outlives the ledger.
+  HeapLedger(HeapBackend* heap, bool concurrent);
+
+  // Counts one heap call (the sampling cadence) and samples when one is due.
+  void CountCall();
+
+  // The block recorded at `recorded`, if any.
+  std::optional<HeapBlock> Find(uint64_t recorded);
+  void Erase(uint64_t recorded);
+  // Find, then Erase.
+  std::optional<HeapBlock> Take(uint64_t recorded);
+
+  // Records `recorded` -> {p, size} (p == nullptr: dead, the replay's allocation failed) made by
+  // trace event `index`. A block already at `recorded` (its free was not traced) is freed first.
+  void Add(uint64_t recorded, void* p, uint64_t size, uint64_t index);
+  // A live block of `size` bytes goes away; samples the footprint first when live is at a peak.
+  void Release(uint64_t size);
+
+  // Samples a pending peak, exports the heap figures into `m` and frees the blocks still live
+  // (the trace's leaks).
+  void Finish(ReplayMetrics* m);
+
+ private:
+  struct Shard {
+    std::mutex mu;
+    BlockTable table;
+  };
+  Shard& ShardOf(uint64_t recorded);
+  std::unique_lock<std::mutex> Lock(std::mutex& mu) const;
+  void AddLive(uint64_t size, uint64_t index);  // REQUIRES: live_mu_ held (concurrent)
+  void SampleFootprint();                       // REQUIRES: live_mu_ held (concurrent)
+
+  HeapBackend* heap_;
+  bool concurrent_;
+  std::vector<std::unique_ptr<Shard>> shards_;  // 1 when single-threaded
+  std::mutex live_mu_;
+  uint64_t heap_calls_ = 0;
+  uint64_t live_ = 0;
+  uint64_t peak_live_ = 0;
+  uint64_t peak_live_event_ = 0;
+  std::optional<uint64_t> footprint_at_live_peak_;
+  std::optional<uint64_t> peak_footprint_;
+  bool peak_pending_ = false;
+  uint64_t last_sample_call_ = 0;
+  uint64_t last_sampled_live_ = 0;
+};
+
+}  // namespace vmreplay::replay
