@@ -54,6 +54,41 @@ void AddressMap::InsertSorted(const Range& r) {
   }
 }
 
+AddressMap::Pos AddressMap::Rebalance(Pos p) {
+  const size_t b = p.b;
+  const auto at = [](auto& v, size_t i) { return v.begin() + static_cast<ptrdiff_t>(i); };
+  if (b + 1 < blocks_.size()) {  // Take from the next block: entries of b keep their indices.
+    auto& block = blocks_[b];
+    auto& next = blocks_[b + 1];
+    if (block.size() + next.size() <= kBlockCapacity) {
+      block.insert(block.end(), next.begin(), next.end());
+      blocks_.erase(at(blocks_, b + 1));
+      firsts_.erase(firsts_.begin() + static_cast<ptrdiff_t>(b) + 1);
+    } else {
+      const size_t move = (next.size() - block.size()) / 2;
+      block.insert(block.end(), next.begin(), at(next, move));
+      next.erase(next.begin(), at(next, move));
+      firsts_[b + 1] = next.front().start;
+    }
+    return p;
+  }
+  if (b == 0) return p;  // A lone block may be small.
+  auto& prev = blocks_[b - 1];
+  auto& block = blocks_[b];
+  if (prev.size() + block.size() <= kBlockCapacity) {  // The last block joins the previous one.
+    const size_t offset = prev.size();
+    prev.insert(prev.end(), block.begin(), block.end());
+    blocks_.erase(at(blocks_, b));
+    firsts_.erase(firsts_.begin() + static_cast<ptrdiff_t>(b));
+    return Pos{b - 1, offset + p.i};
+  }
+  const size_t move = (prev.size() - block.size()) / 2;
+  block.insert(block.begin(), at(prev, prev.size() - move), prev.end());
+  prev.erase(at(prev, prev.size() - move), prev.end());
+  firsts_[b] = block.front().start;
+  return Pos{b, p.i + move};
+}
+
 AddressMap::Pos AddressMap::Erase(Pos p) {
   --size_;
   auto& block = blocks_[p.b];
@@ -65,15 +100,7 @@ AddressMap::Pos AddressMap::Erase(Pos p) {
     return Pos{p.b, 0};
   }
   firsts_[p.b] = block.front().start;
-  // Keep memory proportional to the live ranges: a block under a quarter full absorbs the next
-  // block when both fit in one.
-  if (block.size() < kBlockCapacity / 4 && p.b + 1 < blocks_.size() &&
-      block.size() + blocks_[p.b + 1].size() <= kBlockCapacity) {
-    auto& next = blocks_[p.b + 1];
-    block.insert(block.end(), next.begin(), next.end());
-    blocks_.erase(blocks_.begin() + static_cast<ptrdiff_t>(p.b) + 1);
-    firsts_.erase(firsts_.begin() + static_cast<ptrdiff_t>(p.b) + 1);
-  }
+  if (block.size() < kBlockCapacity / 4) p = Rebalance(p);
   if (p.i == blocks_[p.b].size()) return Pos{p.b + 1, 0};
   return p;
 }

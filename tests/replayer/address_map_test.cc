@@ -167,6 +167,31 @@ void CheckAgainstReference(uint64_t seed, uint64_t odd) {
   }
 }
 
+// A sliding window of live ranges (new ones at growing addresses, random old ones released) must
+// not leave nearly empty blocks behind: memory follows the live ranges, not the history.
+TEST(AddressMapTest, BlocksStayAQuarterFullUnderChurn) {
+  AddressMap map;
+  std::mt19937_64 rng(3);
+  std::vector<uint64_t> live;
+  uint64_t next = 0x10000;
+  for (int step = 0; step < 400000; ++step) {
+    if (live.size() < 10000) {
+      map.Insert(RecordedAddr{next}, 0x1000, ReplayedAddr{next + 0x1000000000});
+      live.push_back(next);
+      next += 0x10000;
+    } else {
+      const size_t i = rng() % live.size();
+      map.Remove(RecordedAddr{live[i]}, 0x1000);
+      live[i] = live.back();
+      live.pop_back();
+    }
+    if (step % 1000 == 0) {
+      ASSERT_LE(map.block_count(), 4 * map.size() / 64 + 1) << "step " << step;
+    }
+  }
+  EXPECT_EQ(map.size(), live.size());
+}
+
 TEST(AddressMapTest, MatchesReferenceOnRandomOperations) { CheckAgainstReference(7, 10); }
 
 TEST(AddressMapTest, MatchesReferenceMostlyIdentity) { CheckAgainstReference(11, 3000); }

@@ -49,22 +49,26 @@ Event EventMix::NextClr() {
     e.size = (1 + rng_() % 64) << 16;
     e.flags = 0x2000;  // MEM_RESERVE
     e.protect = 0x04;
-    e.result = next_address_ += e.size + (1u << 16);
+    e.result = next_address_;  // Reservations never overlap: a 64 KiB gap after each.
+    next_address_ += e.size + (1u << 16);
     reservations_.push_back(e.result);
     return e;
   }
   if (r < 78) {
     Event e = Base(Op::kVirtualAlloc);
-    e.addr = PickLive(reservations_, false) + ((rng_() % 16) << 12);
-    e.size = (1 + rng_() % 16) << 12;
+    // Inside the reservation (at least 16 pages): offset up to 7 pages, up to 8 pages long.
+    const uint64_t reservation = PickLive(reservations_, false);
+    e.addr = reservation + ((rng_() % 8) << 12);
+    e.size = (1 + rng_() % 8) << 12;
     e.flags = 0x1000;  // MEM_COMMIT
     e.protect = 0x04;
     e.result = e.addr;
+    last_commit_ = {reservation, e.addr};
     return e;
   }
   if (r < 86) {
     Event e = Base(Op::kVirtualFree);
-    e.addr = PickLive(reservations_, false) + ((rng_() % 16) << 12);
+    e.addr = PickLive(reservations_, false) + ((rng_() % 8) << 12);
     e.size = (1 + rng_() % 8) << 12;
     e.flags = 0x4000;  // MEM_DECOMMIT
     return e;
@@ -91,7 +95,9 @@ Event EventMix::NextClr() {
     return e;
   }
   Event e = Base(Op::kVirtualProtect);
-  e.addr = PickLive(reservations_, false);
+  // Only committed pages can be protected: the first page of the latest commit (unless a
+  // decommit hit it since, which the mix does not track; rare).
+  e.addr = last_commit_.second != 0 ? last_commit_.second : PickLive(reservations_, false);
   e.size = 4096;
   e.protect = 0x20;
   e.old_protect = 0x04;
@@ -102,6 +108,7 @@ Event EventMix::ClrRelease() {
   Event e = Base(Op::kVirtualFree);
   e.addr = PickLive(reservations_, true);
   e.flags = 0x8000;  // MEM_RELEASE
+  if (e.addr == last_commit_.first) last_commit_ = {0, 0};
   return e;
 }
 
@@ -134,7 +141,8 @@ Event EventMix::NextLinux() {
     e.protect = rng_() % 3 == 0 ? 0 : 3;
     e.flags = 0x22;  // MAP_PRIVATE | MAP_ANONYMOUS
     e.fd = -1;
-    e.result = next_address_ += e.size + 4096;
+    e.result = next_address_;  // Mappings never overlap: a guard page after each.
+    next_address_ += e.size + 4096;
     reservations_.push_back(e.result);
     return e;
   }

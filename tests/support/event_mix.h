@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "proto/event.h"
@@ -42,6 +43,7 @@ class EventMix {
   size_t max_live_ = 0;
   std::vector<uint64_t> reservations_;
   std::vector<uint64_t> blocks_;
+  std::pair<uint64_t, uint64_t> last_commit_{0, 0};  // kClrHost: {its reservation, address}
 };
 
 std::vector<Event> MakeEvents(Mix mix, uint64_t seed, size_t count);
