@@ -4,7 +4,9 @@
 //
 // Contract: Alloc returns nullptr on failure; Free(nullptr) is a no-op; the engine frees only
 // pointers this backend returned. Footprint is what the allocator took from the level below
-// (bytes), or nullopt when the allocator cannot tell ("n/a" in reports).
+// (bytes), or nullopt when the allocator cannot tell ("n/a" in reports). Thread-safe: threaded
+// replay (threaded_replay.h) calls every method from several threads at once. Thread-safe: threaded
+// replay (threaded_replay.h) calls every method from several threads at once.
 #pragma once
 
 #include <cstddef>

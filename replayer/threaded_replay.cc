@@ -16,9 +16,11 @@ namespace vmreplay::replay {
 namespace {
 
 constexpr uint32_t kNoWorker = std::numeric_limits<uint32_t>::max();
-// Events queued per replay thread: deep enough that the reader rarely waits, small enough that
-// dozens of threads stay within a few MB (an item is ~250 bytes).
-constexpr size_t kQueueCapacity = 1024;
+// Events travel in batches, so a hand-over (and a wake-up) costs once per batch, not per event.
+// A batch is about 16 KB; a queue holds 16: deep enough that the reader rarely waits, small
+// enough that dozens of threads stay within a few MB per thread.
+constexpr size_t kBatchEvents = 64;
+constexpr size_t kQueueBatches = 16;
 
 // "Event `index`, queued on replay thread `worker`, must have finished."
 struct Dependency {
@@ -32,8 +34,14 @@ struct Item {
   Dependency after[2];
 };
 
+struct Batch {
+  uint32_t size = 0;
+  Item items[kBatchEvents];
+};
+
 struct Worker {
-  boost::lockfree::spsc_queue<Item> queue{kQueueCapacity};
+  boost::lockfree::spsc_queue<Batch> queue{kQueueBatches};
+  Batch pending;                    // reader side: events not yet handed over
   std::atomic<uint64_t> pushed{0};  // the reader bumps it after a push (wakes the worker)
   std::atomic<uint64_t> popped{0};  // the worker bumps it after a pop (wakes a waiting reader)
   std::atomic<uint64_t> done{0};    // 1 + index of the last event this worker finished
@@ -60,7 +68,11 @@ class Dispatcher {
     if (engine_.stopped()) return false;
     const uint32_t w = WorkerFor(e.thread);
     if (w == kNoWorker) return false;
-    Item item{e, index, {}};
+    Worker& worker = *workers_[w];
+    Item& item = worker.pending.items[worker.pending.size];
+    item.event = e;
+    item.index = index;
+    item.after[0] = item.after[1] = Dependency{};
     int n = 0;
     if (ReplayEngine::IsHeapCall(e.op)) {
       // The recorded pointers the call touches: the one it frees or resizes, the one it returns.
@@ -73,12 +85,19 @@ class Dispatcher {
     } else {
       Order(&last_vm_, w, index, &item.after[0]);
     }
-    Push(*workers_[w], item);
+    // An event this one waits for must reach its thread now, or the wait would never end.
+    for (const Dependency& d : item.after) {
+      if (d.worker == kNoWorker) continue;
+      const Batch& other = workers_[d.worker]->pending;
+      if (other.size != 0 && other.items[0].index <= d.index) Flush(*workers_[d.worker]);
+    }
+    if (++worker.pending.size == kBatchEvents) Flush(worker);
     return true;
   }
 
   // Lets the workers drain their queues and waits for them.
   void Close() {
+    for (size_t i = 0; i < started_; ++i) Flush(*workers_[i]);
     for (size_t i = 0; i < started_; ++i) {
       Worker& w = *workers_[i];
       w.closed.store(true);
@@ -148,22 +167,25 @@ class Dispatcher {
     return w;
   }
 
-  static void Push(Worker& w, const Item& item) {
+  // Hands the pending batch over to its thread.
+  static void Flush(Worker& w) {
+    if (w.pending.size == 0) return;
     for (;;) {
       const uint64_t seen = w.popped.load();
-      if (w.queue.push(item)) break;
+      if (w.queue.push(w.pending)) break;
       w.popped.wait(seen);  // Full: wait for the worker to take one.
     }
+    w.pending.size = 0;
     w.pushed.fetch_add(1);
     w.pushed.notify_one();
   }
 
   void Run(uint32_t self) {
     Worker& w = *workers_[self];
-    Item item;
+    auto batch = std::make_unique<Batch>();
     for (;;) {
       const uint64_t seen = w.pushed.load();
-      if (!w.queue.pop(item)) {
+      if (!w.queue.pop(*batch)) {
         if (w.closed.load()) {
           if (w.queue.read_available() == 0) return;
           continue;
@@ -173,24 +195,28 @@ class Dispatcher {
       }
       w.popped.fetch_add(1);
       w.popped.notify_one();
-      for (const Dependency& d : item.after) {
-        if (d.worker == kNoWorker) continue;
-        std::atomic<uint64_t>& done = workers_[d.worker]->done;
-        uint64_t v = done.load(std::memory_order_acquire);
-        if (v > d.index) continue;
-        ++w.waits;
-        for (; v <= d.index; v = done.load(std::memory_order_acquire)) done.wait(v);
-      }
-      if (!engine_.stopped()) {
-        const bool heap = ReplayEngine::IsHeapCall(item.event.op);
-        engine_.Apply(item.event, item.index, heap ? &w.lane : &vm_lane_);
-        if (!heap && observer_ != nullptr) {
-          observer_->AfterEvent(item.event, item.index, vm_, vm_lane_);
-        }
-      }
-      w.done.store(item.index + 1, std::memory_order_release);
-      w.done.notify_all();
+      for (uint32_t i = 0; i < batch->size; ++i) Apply(w, batch->items[i]);
     }
+  }
+
+  void Apply(Worker& w, const Item& item) {
+    for (const Dependency& d : item.after) {
+      if (d.worker == kNoWorker) continue;
+      std::atomic<uint64_t>& done = workers_[d.worker]->done;
+      uint64_t v = done.load(std::memory_order_acquire);
+      if (v > d.index) continue;
+      ++w.waits;
+      for (; v <= d.index; v = done.load(std::memory_order_acquire)) done.wait(v);
+    }
+    if (!engine_.stopped()) {
+      const bool heap = ReplayEngine::IsHeapCall(item.event.op);
+      engine_.Apply(item.event, item.index, heap ? &w.lane : &vm_lane_);
+      if (!heap && observer_ != nullptr) {
+        observer_->AfterEvent(item.event, item.index, vm_, vm_lane_);
+      }
+    }
+    w.done.store(item.index + 1, std::memory_order_release);
+    w.done.notify_all();
   }
 
   static constexpr size_t kMinPruneAt = 1 << 16;

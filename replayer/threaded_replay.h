@@ -13,11 +13,13 @@
 // that event belongs to another replay thread; every dependency points backwards in the trace, so
 // the earliest unfinished event can always run and the replay cannot deadlock.
 //
-// The reader thread dispatches; each replay thread owns a bounded queue (memory stays independent
-// of the trace length). Heap events count into a per-thread metrics lane, VM events into one
-// shared lane (they never run at once); the lanes are merged at the end. At most
-// ReplayOptions::max_threads replay threads are started: further recorded threads share them
-// round-robin (counted in ReplayMetrics::recorded_threads vs replay_threads).
+// The reader thread dispatches; each replay thread owns a bounded queue of 64-event batches
+// (memory stays independent of the trace length). A batch is handed over when full, at the end,
+// or at once when another thread's event comes to depend on one of its events. Heap events count
+// into a per-thread metrics lane, VM events into one shared lane (they never run at once); the
+// lanes are merged at the end. At most ReplayOptions::max_threads replay threads are started:
+// further recorded threads share them round-robin (counted in ReplayMetrics::recorded_threads vs
+// replay_threads).
 #pragma once
 
 #include "proto/event_source.h"
