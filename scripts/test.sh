@@ -17,6 +17,15 @@ echo "== tests"
 echo "== gate (gate/baseline.json)"
 build-test/replayer/vmreplay gate --baseline gate/baseline.json
 
+# Threaded replay is the one concurrent part: its test (and the libraries under it) also runs
+# under ThreadSanitizer.
+echo "== build threaded replay test (TSan)"
+cmake -S . -B build-tsan -DVMREPLAY_WERROR=ON -DVMREPLAY_BENCHMARKS=OFF \
+  -DCMAKE_CXX_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread >/dev/null
+cmake --build build-tsan -j"$(nproc)" --target replayer_threaded_replay_test
+echo "== threaded replay test under TSan"
+TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/replayer/replayer_threaded_replay_test
+
 echo "== build (ASan + UBSan)"
 bash scripts/build.sh build-asan -DVMREPLAY_SANITIZE=ON -DVMREPLAY_BENCHMARKS=OFF
 echo "== tests under ASan + UBSan"
