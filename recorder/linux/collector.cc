@@ -75,10 +75,19 @@ uint64_t CommitLimitBytes() {
 struct SessionClockInfo {
   SessionClock kind = kClockMonotonic;
   ClockConversion conversion;
+  // TSC only: a (ticks, CLOCK_MONOTONIC) pair taken together, the calibration's start.
+  uint64_t anchor_ticks = 0;
+  uint64_t anchor_mono_ns = 0;
 };
 
-// Uses the TSC when the CPU says it is invariant (constant_tsc + nonstop_tsc), calibrated
-// against CLOCK_MONOTONIC over a short sleep; otherwise CLOCK_MONOTONIC itself.
+#if defined(__x86_64__)
+constexpr uint64_t kCalibrationNs = 20 * 1000 * 1000;
+#endif
+
+// Chooses the session clock: the TSC when the CPU says it is invariant (constant_tsc +
+// nonstop_tsc), else CLOCK_MONOTONIC itself. The kind must be fixed before the command starts
+// (the hooks read it when they attach); the TSC's rate is measured afterwards by Calibrate,
+// while the command is already running, so calibrating no longer delays every recording.
 SessionClockInfo ChooseClock(uint64_t start_mono_ns) {
   SessionClockInfo info;
   info.conversion.start_ticks = start_mono_ns;
@@ -88,20 +97,40 @@ SessionClockInfo ChooseClock(uint64_t start_mono_ns) {
       cpuinfo.find(" nonstop_tsc") == std::string::npos) {
     return info;
   }
-  const uint64_t t0 = __builtin_ia32_rdtsc();
-  const uint64_t m0 = MonotonicNs();
-  timespec ts{0, 20 * 1000 * 1000};
-  nanosleep(&ts, nullptr);
-  const uint64_t t1 = __builtin_ia32_rdtsc();
-  const uint64_t m1 = MonotonicNs();
-  if (t1 <= t0 || m1 <= m0) return info;
   info.kind = kClockTsc;
-  info.conversion.ns_per_tick = static_cast<double>(m1 - m0) / static_cast<double>(t1 - t0);
-  // The TSC value at start_mono_ns, extrapolated back from the last reading.
-  info.conversion.start_ticks = t1 - static_cast<uint64_t>(static_cast<double>(m1 - start_mono_ns) /
-                                                           info.conversion.ns_per_tick);
+  info.anchor_ticks = __builtin_ia32_rdtsc();
+  info.anchor_mono_ns = MonotonicNs();
 #endif
   return info;
+}
+
+// TSC only: measures ticks against CLOCK_MONOTONIC from the anchor to at least kCalibrationNs
+// later (sleeping for what is left of that), and sets the conversion from it.
+void Calibrate(uint64_t start_mono_ns, SessionClockInfo* info) {
+#if defined(__x86_64__)
+  if (info->kind != kClockTsc) return;
+  const uint64_t elapsed = MonotonicNs() - info->anchor_mono_ns;
+  if (elapsed < kCalibrationNs) {
+    const uint64_t left = kCalibrationNs - elapsed;
+    timespec ts{0, static_cast<long>(left)};
+    nanosleep(&ts, nullptr);
+  }
+  const uint64_t t1 = __builtin_ia32_rdtsc();
+  const uint64_t m1 = MonotonicNs();
+  // An invariant TSC never runs backwards; keep a usable (if uncalibrated) conversion anyway.
+  if (t1 <= info->anchor_ticks || m1 <= info->anchor_mono_ns) return;
+  const double ns_per_tick =
+      static_cast<double>(m1 - info->anchor_mono_ns) / static_cast<double>(t1 - info->anchor_ticks);
+  info->conversion.ns_per_tick = ns_per_tick;
+  // The TSC value at start_mono_ns, from the anchor taken just after it.
+  info->conversion.start_ticks =
+      info->anchor_ticks -
+      static_cast<uint64_t>(static_cast<double>(info->anchor_mono_ns - start_mono_ns) /
+                            ns_per_tick);
+#else
+  (void)start_mono_ns;
+  (void)info;
+#endif
 }
 
 // The shared segment: session header + ring, created by the collector, removed on destruction.
@@ -126,22 +155,29 @@ class Segment {
       return Status::Error("vmrecord: cannot create shared memory " + name_ + ": " + e.what());
     }
     auto* base = static_cast<unsigned char*>(region_.get_address());
+    // A new shared memory object reads as zeros (POSIX ftruncate), so the ring's slots need
+    // no formatting: their pages are faulted in as the ring first fills.
     ring_ = SharedRingBuffer::Initialize(base + kSessionHeaderBytes, bytes - kSessionHeaderBytes,
-                                         capacity);
+                                         capacity, SharedRingBuffer::Region::kZeroFilled);
     if (ring_ == nullptr) return Status::Error("vmrecord: cannot format the ring");
     session_ = new (base) SessionHeader();
     session_->version = kWireVersion;
     session_->collector_pid = static_cast<uint32_t>(getpid());
     session_->start_mono_ns = start_mono_ns;
     session_->clock = clock.kind;
-    session_->start_ticks = clock.conversion.start_ticks;
-    session_->ns_per_tick = clock.conversion.ns_per_tick;
+    // start_ticks and ns_per_tick are filled in by SetConversion once the clock is calibrated.
     session_->ring_offset = kSessionHeaderBytes;
     session_->ring_bytes = bytes - kSessionHeaderBytes;
     session_->next_instance.store(1, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_release);
     session_->magic = kSessionMagic;
     return Status::Ok();
+  }
+
+  // For anyone inspecting the segment; the hooks read only the clock kind.
+  void SetConversion(const ClockConversion& conversion) {
+    session_->start_ticks = conversion.start_ticks;
+    session_->ns_per_tick = conversion.ns_per_tick;
   }
 
   const std::string& name() const { return name_; }
@@ -365,7 +401,7 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
   const uint64_t start_mono = MonotonicNs();
   const uint64_t start_wall = WallNs();
   Segment segment;
-  const SessionClockInfo clock = ChooseClock(start_mono);
+  SessionClockInfo clock = ChooseClock(start_mono);
   VMREPLAY_RETURN_IF_ERROR(segment.Create(options.ring_bytes, start_mono, clock));
 
   // Reap every descendant, not only the direct child: their records share the ring and the
@@ -388,6 +424,8 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
     return launched;
   }
 
+  Calibrate(start_mono, &clock);
+  segment.SetConversion(clock.conversion);
   Demultiplexer demux(options, static_cast<uint32_t>(root), clock.conversion, start_wall);
   SharedRingBuffer& ring = *segment.ring();
   std::set<uint32_t> dead;

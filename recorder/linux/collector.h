@@ -30,7 +30,7 @@ struct CollectorOptions {
   std::string output_path;
   std::vector<std::string> command;
   std::string preload_path;  // libvmrecord_preload.so
-  uint64_t ring_bytes = uint64_t{64} << 20;
+  uint64_t ring_bytes = uint64_t{16} << 20;
   int stall_grace_ms = 1000;
   // Chunk compression while recording. The collector encodes on the fly and must keep pace
   // with the recorded program (writers wait when the ring is full), so the default is zstd's

@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <time.h>
 
+#include <cstring>
 #include <new>
 
 namespace vmreplay::recorder {
@@ -19,7 +20,8 @@ uint64_t SharedRingBuffer::CapacityFor(size_t bytes) {
   return capacity;
 }
 
-SharedRingBuffer* SharedRingBuffer::Initialize(void* region, size_t bytes, uint64_t capacity) {
+SharedRingBuffer* SharedRingBuffer::Initialize(void* region, size_t bytes, uint64_t capacity,
+                                               Region content) {
   static_assert(sizeof(SharedRingBuffer) <= kHeaderBytes);
   if (region == nullptr || reinterpret_cast<uintptr_t>(region) % 64 != 0) return nullptr;
   if (capacity < 2 || (capacity & (capacity - 1)) != 0 || BytesFor(capacity) > bytes) {
@@ -33,12 +35,9 @@ SharedRingBuffer* SharedRingBuffer::Initialize(void* region, size_t bytes, uint6
   ring->write_cursor_.store(0, std::memory_order_relaxed);
   ring->read_cursor_ = 0;
   ring->skipped_ = 0;
-  Slot* slots = ring->slots();
-  for (uint64_t i = 0; i < capacity; ++i) {
-    new (&slots[i]) Slot();
-    slots[i].seq.store(i, std::memory_order_relaxed);
-    slots[i].claim_pid.store(0, std::memory_order_relaxed);
-  }
+  // All-zero slots are free slots of lap 0 (seq 0, no claim).
+  if (content != Region::kZeroFilled)
+    std::memset(static_cast<void*>(ring->slots()), 0, capacity * sizeof(Slot));
   // Publish the magic last: an attacher that sees it sees a formatted ring.
   std::atomic_thread_fence(std::memory_order_release);
   ring->magic_ = kMagic;
@@ -78,11 +77,12 @@ void SharedRingBuffer::Pause(uint32_t round) {
 SharedRingBuffer::ReadResult SharedRingBuffer::TryRead(WireRecord* out) {
   const uint64_t position = read_cursor_;
   Slot& slot = slots()[position & mask_];
+  const uint64_t lap = position & ~mask_;
   const uint64_t seq = slot.seq.load(std::memory_order_acquire);
-  if (seq == position + 1) {
+  if (seq == lap + 1) {
     *out = slot.record;
     slot.claim_pid.store(0, std::memory_order_relaxed);
-    slot.seq.store(position + capacity_, std::memory_order_release);
+    slot.seq.store(lap + capacity_, std::memory_order_release);
     read_cursor_ = position + 1;
     return ReadResult::kRecord;
   }
@@ -92,7 +92,7 @@ SharedRingBuffer::ReadResult SharedRingBuffer::TryRead(WireRecord* out) {
 
 uint32_t SharedRingBuffer::StalledOwner() const {
   const Slot& slot = slots()[read_cursor_ & mask_];
-  if (slot.seq.load(std::memory_order_acquire) != (read_cursor_ | kClaimed)) return 0;
+  if (slot.seq.load(std::memory_order_acquire) != ((read_cursor_ & ~mask_) | kClaimed)) return 0;
   return slot.claim_pid.load(std::memory_order_relaxed);
 }
 
@@ -100,10 +100,11 @@ bool SharedRingBuffer::SkipStalled() {
   const uint64_t position = read_cursor_;
   if (write_cursor_.load(std::memory_order_acquire) <= position) return false;
   Slot& slot = slots()[position & mask_];
+  const uint64_t lap = position & ~mask_;
   uint64_t seq = slot.seq.load(std::memory_order_acquire);
-  if (seq != position && seq != (position | kClaimed)) return false;  // committed meanwhile
+  if (seq != lap && seq != (lap | kClaimed)) return false;  // committed meanwhile
   slot.claim_pid.store(0, std::memory_order_relaxed);
-  if (!slot.seq.compare_exchange_strong(seq, position + capacity_, std::memory_order_acq_rel)) {
+  if (!slot.seq.compare_exchange_strong(seq, lap + capacity_, std::memory_order_acq_rel)) {
     return false;
   }
   read_cursor_ = position + 1;

@@ -13,11 +13,15 @@
 //  - Every field lives inside the region, so the ring works at different addresses in
 //    different processes. All atomics used are lock-free (address-free).
 //
-// Slot sequence protocol, for the position p that maps to a slot on some lap:
-//   seq == p             free for the writer of p
-//   seq == p | kClaimed  claimed by the writer of p, record being copied
-//   seq == p + 1         committed, readable
-//   seq == p + capacity  consumed (or skipped) by the reader: free for the writer of p + capacity
+// Slot sequence protocol, for the position p that maps to a slot on some lap. A slot stores
+// its sequence relative to the lap's first position, lap(p) = p & ~(capacity - 1), so that an
+// all-zero slot is a free slot of lap 0: formatting a zero-filled segment (a fresh shared
+// memory object) writes only the ring header, and slot pages are faulted in when first used
+// instead of all up front (64 MB took 60 ms to touch and 15 ms to unmap).
+//   seq == lap(p)             free for the writer of p
+//   seq == lap(p) | kClaimed  claimed by the writer of p, record being copied
+//   seq == lap(p) + 1         committed, readable
+//   seq == lap(p) + capacity  consumed (or skipped) by the reader: free for p + capacity
 #pragma once
 
 #include <atomic>
@@ -35,9 +39,13 @@ class SharedRingBuffer {
   // The largest power-of-two capacity that fits in `bytes` (0 if not even 2 slots fit).
   static uint64_t CapacityFor(size_t bytes);
 
+  // Whether Initialize may assume the slot area is already all zero bytes.
+  enum class Region { kAnyContent, kZeroFilled };
   // Formats `region` (aligned to 64 bytes, at least BytesFor(capacity) bytes) as an empty
-  // ring. Returns nullptr if the arguments are unusable. Used by the creator only.
-  static SharedRingBuffer* Initialize(void* region, size_t bytes, uint64_t capacity);
+  // ring. Returns nullptr if the arguments are unusable. Used by the creator only. With
+  // kZeroFilled the slot area is not written at all (see the protocol above).
+  static SharedRingBuffer* Initialize(void* region, size_t bytes, uint64_t capacity,
+                                      Region content = Region::kAnyContent);
   // Returns the ring previously formatted in `region`, or nullptr if it is not one (bad magic,
   // version, or a size that does not fit `bytes`).
   static SharedRingBuffer* Attach(void* region, size_t bytes);
@@ -113,24 +121,25 @@ template <typename GiveUp>
 bool SharedRingBuffer::ClaimAndCommit(uint64_t position, const WireRecord& record,
                                       uint32_t owner_pid, GiveUp&& give_up) {
   Slot& slot = slots()[position & mask_];
+  const uint64_t lap = position & ~mask_;
   for (uint32_t round = 0;; ++round) {
     uint64_t seq = slot.seq.load(std::memory_order_acquire);
-    if (seq == position) {
-      if (slot.seq.compare_exchange_weak(seq, position | kClaimed, std::memory_order_acquire,
+    if (seq == lap) {
+      if (slot.seq.compare_exchange_weak(seq, lap | kClaimed, std::memory_order_acquire,
                                          std::memory_order_relaxed)) {
         break;
       }
       continue;  // the reader skipped us meanwhile, or a spurious failure
     }
     // Anything past our lap means the reader skipped this position.
-    if ((seq & ~kClaimed) > position) return false;
+    if ((seq & ~kClaimed) > lap) return false;
     // Still the previous lap's record: the ring is full; wait for the reader.
     if ((round & 1023) == 1023 && give_up()) return false;
     Pause(round);
   }
   slot.claim_pid.store(owner_pid, std::memory_order_relaxed);
   slot.record = record;
-  slot.seq.store(position + 1, std::memory_order_release);
+  slot.seq.store(lap + 1, std::memory_order_release);
   return true;
 }
 

@@ -17,7 +17,7 @@ constexpr char kUsage[] =
     "process image goes to TRACE.<pid>.pb. The exit code is COMMAND's (128+N if killed by\n"
     "signal N).\n"
     "  -o PATH        trace of COMMAND itself\n"
-    "  --ring-mb N    shared ring size in MiB (default 64)\n"
+    "  --ring-mb N    shared ring size in MiB (default 16)\n"
     "  --zstd-level L chunk compression level while recording (default 1; negative = faster)\n"
     "  --no-compress  write uncompressed chunks\n";
 

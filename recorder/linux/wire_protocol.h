@@ -15,7 +15,7 @@
 
 namespace vmreplay::recorder {
 
-inline constexpr uint32_t kWireVersion = 1;
+inline constexpr uint32_t kWireVersion = 2;  // 2: ring slot sequences relative to their lap
 inline constexpr uint64_t kSessionMagic = 0x31534552444D5256ull;  // "VMRDRES1"
 
 // Environment variable naming the shared segment (a POSIX shm name, "/vmrecord.<pid>.<n>").

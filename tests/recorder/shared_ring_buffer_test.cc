@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <set>
 #include <thread>
@@ -14,11 +15,17 @@ namespace {
 
 // A ring in ordinary (64-byte aligned) memory: the ring keeps no pointers, so this is the same
 // code path as shared memory.
+// By default the memory starts as garbage, which Initialize must clear; with kZeroFilled it
+// starts as zeros (like a new shared memory object) and Initialize leaves the slots alone.
 class TestRing {
  public:
-  explicit TestRing(uint64_t capacity) : bytes_(SharedRingBuffer::BytesFor(capacity)) {
-    memory_ = static_cast<unsigned char*>(std::aligned_alloc(64, (bytes_ + 63) / 64 * 64));
-    ring_ = SharedRingBuffer::Initialize(memory_, bytes_, capacity);
+  explicit TestRing(uint64_t capacity,
+                    SharedRingBuffer::Region content = SharedRingBuffer::Region::kAnyContent)
+      : bytes_(SharedRingBuffer::BytesFor(capacity)) {
+    const size_t rounded = (bytes_ + 63) / 64 * 64;
+    memory_ = static_cast<unsigned char*>(std::aligned_alloc(64, rounded));
+    std::memset(memory_, content == SharedRingBuffer::Region::kZeroFilled ? 0 : 0xA5, rounded);
+    ring_ = SharedRingBuffer::Initialize(memory_, bytes_, capacity, content);
   }
   ~TestRing() { std::free(memory_); }
   SharedRingBuffer* operator->() { return ring_; }
@@ -84,6 +91,23 @@ TEST(SharedRingBufferTest, WrapsAroundManyTimesInOrder) {
   }
   EXPECT_EQ(ring->read_position(), 1000u);
   EXPECT_EQ(ring->skipped(), 0u);
+}
+
+TEST(SharedRingBufferTest, ZeroFilledRegionNeedsNoFormattingAndWraps) {
+  TestRing ring(8, SharedRingBuffer::Region::kZeroFilled);
+  WireRecord out;
+  EXPECT_EQ(ring->TryRead(&out), SharedRingBuffer::ReadResult::kEmpty);
+  for (uint64_t i = 0; i < 100; ++i) {
+    ASSERT_TRUE(ring->Write(Make(2, i), 1));
+    if (i % 5 == 4) {
+      for (uint64_t j = i - 4; j <= i; ++j) {
+        ASSERT_EQ(ring->TryRead(&out), SharedRingBuffer::ReadResult::kRecord);
+        EXPECT_EQ(out.size, j);
+      }
+    }
+  }
+  EXPECT_EQ(ring->TryRead(&out), SharedRingBuffer::ReadResult::kEmpty);
+  EXPECT_EQ(ring->read_position(), 100u);
 }
 
 TEST(SharedRingBufferTest, FullRingMakesWriterWaitAndLosesNothing) {
