@@ -22,7 +22,10 @@ struct ClockConversion {
   uint64_t DurationNs(uint64_t ticks) const { return static_cast<uint64_t>(ticks * ns_per_tick); }
 };
 
-// REQUIRES: IsCallRecord(record). Only the fields kOpInfo lists for the operation are set.
-Event WireToEvent(const WireRecord& record, const ClockConversion& clock);
+// REQUIRES: IsCallRecord(record). Overwrites every field a Linux call can record: the ones
+// kOpInfo lists for the operation with the record's values, the rest with zero. Fields only
+// Windows calls use are left as they were, so one Event can be reused for every record (the
+// collector's hot path: no 208-byte clear per call).
+void WireToEvent(const WireRecord& record, const ClockConversion& clock, Event* event);
 
 }  // namespace vmreplay::recorder

@@ -1,0 +1,187 @@
+#include "recorder/linux/trace_demultiplexer.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <sstream>
+#include <vector>
+
+#include "recorder/linux/system_info.h"
+
+namespace vmreplay::recorder {
+
+// One process image's trace. The writer is created at the image's first call (or at the
+// end): by then the command line that follows the process-start record has arrived, and the
+// header, which the writer writes first, is complete.
+struct TraceDemultiplexer::ProcessTrace {
+  uint32_t pid = 0;
+  std::string path;
+  proto::Header header;
+  std::string command_line;  // NUL-separated, as sent by the image itself
+  bool writer_failed = false;
+  std::unique_ptr<TraceWriter> writer;
+  uint64_t dropped = 0;
+};
+
+TraceDemultiplexer::TraceDemultiplexer(const CollectorOptions& options, uint32_t root_pid,
+                                       const ClockConversion& clock, uint64_t start_wall_ns)
+    : options_(options), root_pid_(root_pid), clock_(clock), start_wall_ns_(start_wall_ns) {
+  stem_ = options.output_path;
+  if (stem_.size() > 3 && stem_.compare(stem_.size() - 3, 3, ".pb") == 0) {
+    stem_.resize(stem_.size() - 3);
+  }
+}
+
+TraceDemultiplexer::~TraceDemultiplexer() = default;
+
+void TraceDemultiplexer::Handle(const WireRecord& record) {
+  ProcessTrace& trace = TraceFor(record);
+  if (record.op == kWireCommandLine) {
+    char chunk[kCommandLineChunkBytes];
+    memcpy(chunk, &record.arg, 8);
+    memcpy(chunk + 8, &record.new_addr, 8);
+    memcpy(chunk + 16, &record.result, 8);
+    trace.command_line.append(chunk, std::min<size_t>(record.size, sizeof chunk));
+    return;
+  }
+  if (!IsCallRecord(record) || !OpenWriter(trace)) return;
+  WireToEvent(record, clock_, &event_);
+  Status s = trace.writer->Append(event_);
+  if (!s.ok()) Fail(s);
+  ++events_;
+}
+
+void TraceDemultiplexer::CountDropped(uint32_t pid) {
+  ++dropped_;
+  auto it = latest_by_pid_.find(pid);
+  if (it == latest_by_pid_.end()) it = latest_by_pid_.find(root_pid_);
+  if (it != latest_by_pid_.end()) ++instances_[it->second]->dropped;
+}
+
+void TraceDemultiplexer::NoteThread(const WireRecord& record) {
+  if (thread_names_.count(record.tid) != 0) return;
+  std::string name = ReadSmallFile("/proc/" + std::to_string(record.pid) + "/task/" +
+                                   std::to_string(record.tid) + "/comm");
+  while (!name.empty() && name.back() == '\n') name.pop_back();
+  thread_names_[record.tid] = name;
+}
+
+Status TraceDemultiplexer::Finish(RecordingResult* result) {
+  // The command's trace exists even if it recorded nothing (e.g. a static binary).
+  if (latest_by_pid_.count(root_pid_) == 0) {
+    WireRecord none{};
+    none.pid = root_pid_;
+    none.instance = 0;  // never handed out to a process image
+    TraceFor(none);
+  }
+  const uint64_t end_wall = WallNs();
+  for (auto& [instance, trace] : instances_) {
+    if (!OpenWriter(*trace)) continue;  // already reported
+    proto::Footer footer;
+    footer.set_dropped_events(trace->dropped);
+    footer.set_end_time_unix_ns(end_wall);
+    // The writer counts each trace's events per thread and keeps the names of its own.
+    for (const auto& [tid, name] : thread_names_) {
+      proto::ThreadInfo* info = footer.add_threads();
+      info->set_thread_id(tid);
+      info->set_name(name);
+    }
+    Status s = trace->writer->Finish(footer);
+    if (!s.ok()) Fail(s);
+    if (trace->path == options_.output_path) {
+      result->trace_paths.insert(result->trace_paths.begin(), trace->path);
+    } else {
+      result->trace_paths.push_back(trace->path);
+    }
+  }
+  result->events = events_;
+  result->dropped_events = dropped_;
+  return status_;
+}
+
+void TraceDemultiplexer::Fail(const Status& s) {
+  if (status_.ok()) status_ = s;
+}
+
+bool TraceDemultiplexer::OpenWriter(ProcessTrace& trace) {
+  if (trace.writer != nullptr) return true;
+  if (trace.writer_failed) return false;
+  if (trace.header.command_line_size() == 0) {
+    std::vector<std::string> args;
+    if (!trace.command_line.empty()) {
+      args = SplitNul(trace.command_line);
+    } else {
+      args = CommandLineOf(trace.pid);  // a fork child: its parent's command line
+    }
+    for (const auto& a : args) trace.header.add_command_line(a);
+  }
+  // The collector must keep pace with the recorded program: see CollectorOptions.
+  WriterOptions writer_options;
+  writer_options.compress = options_.compress;
+  writer_options.zstd_level = options_.zstd_level;
+  Status s = TraceWriter::Create(trace.path, trace.header, writer_options, &trace.writer);
+  if (!s.ok()) {
+    trace.writer_failed = true;
+    Fail(s);
+    return false;
+  }
+  return true;
+}
+
+TraceDemultiplexer::ProcessTrace& TraceDemultiplexer::TraceFor(const WireRecord& record) {
+  // Runs of records mostly come from one process image: skip the map lookup for those.
+  if (last_trace_ != nullptr && record.instance == last_instance_) return *last_trace_;
+  auto it = instances_.find(record.instance);
+  if (it != instances_.end()) {
+    last_instance_ = record.instance;
+    last_trace_ = it->second.get();
+    return *last_trace_;
+  }
+  // First record of an image: normally its kWireProcessStart.
+  auto trace = std::make_unique<ProcessTrace>();
+  trace->pid = record.pid;
+  const int images_of_pid = images_per_pid_[record.pid]++;
+  const bool is_root = record.pid == root_pid_ && images_of_pid == 0;
+  if (is_root) {
+    trace->path = options_.output_path;
+  } else if (images_of_pid == 0) {
+    trace->path = stem_ + "." + std::to_string(record.pid) + ".pb";
+  } else {
+    trace->path =
+        stem_ + "." + std::to_string(record.pid) + "." + std::to_string(images_of_pid) + ".pb";
+  }
+  proto::Header& header = trace->header;
+  header.set_platform(proto::PLATFORM_LINUX);
+  header.set_source(proto::SOURCE_LINUX_PRELOAD);
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  header.set_page_size(page);
+  header.set_allocation_granularity(page);
+  header.set_physical_memory(static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * page);
+  header.set_commit_limit(CommitLimitBytes());
+  header.set_pointer_bits(64);
+  uint64_t min_addr = 0;
+  std::istringstream(ReadSmallFile("/proc/sys/vm/mmap_min_addr")) >> min_addr;
+  header.set_min_user_address(min_addr != 0 ? min_addr : page);
+  // x86-64 / aarch64 with 4-level page tables: user space ends one page below 2^47.
+  header.set_max_user_address((uint64_t{1} << 47) - page - 1);
+  header.set_start_time_unix_ns(start_wall_ns_);
+  if (is_root) {
+    for (const auto& a : options_.command) header.add_command_line(a);
+  }
+  auto& meta = *header.mutable_metadata();
+  meta["pid"] = std::to_string(record.pid);
+  meta["instance"] = std::to_string(record.instance);
+  if (record.op == kWireProcessStart) {
+    meta["ppid"] = std::to_string(record.addr);
+    meta["parent_instance"] = std::to_string(record.arg);
+    meta["started_by"] = record.arg != 0 ? "fork" : "exec";
+  }
+  meta["recorder"] = "vmrecord (LD_PRELOAD)";
+  latest_by_pid_[record.pid] = record.instance;
+  ProcessTrace& ref = *trace;
+  instances_[record.instance] = std::move(trace);
+  return ref;
+}
+
+}  // namespace vmreplay::recorder

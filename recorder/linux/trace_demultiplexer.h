@@ -1,0 +1,61 @@
+// The collector's per-record work: turns the records of every recorded process image into
+// that image's trace file (see collector.h for the file naming), off the hooked path.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "proto/event.h"
+#include "proto/status.h"
+#include "proto/trace_writer.h"
+#include "recorder/linux/collector.h"
+#include "recorder/linux/wire_event.h"
+#include "recorder/linux/wire_protocol.h"
+
+namespace vmreplay::recorder {
+
+class TraceDemultiplexer {
+ public:
+  // `options` must outlive the demultiplexer. `root_pid` is the command's pid: its first image
+  // writes to options.output_path.
+  TraceDemultiplexer(const CollectorOptions& options, uint32_t root_pid,
+                     const ClockConversion& clock, uint64_t start_wall_ns);
+  ~TraceDemultiplexer();
+
+  // One record from the ring, in ring order.
+  void Handle(const WireRecord& record);
+  // A skipped slot: charged to the latest image of `pid`, or to the command's trace.
+  void CountDropped(uint32_t pid);
+  // Names the record's thread from /proc while it (probably) still exists; best effort.
+  void NoteThread(const WireRecord& record);
+  // Finishes every trace (the command's exists even if it recorded nothing) and fills the
+  // event counts and trace paths of *result. Returns the first error met while writing.
+  Status Finish(RecordingResult* result);
+
+ private:
+  struct ProcessTrace;
+
+  void Fail(const Status& s);
+  bool OpenWriter(ProcessTrace& trace);
+  ProcessTrace& TraceFor(const WireRecord& record);
+
+  const CollectorOptions& options_;
+  const uint32_t root_pid_;
+  const ClockConversion clock_;
+  const uint64_t start_wall_ns_;
+  std::string stem_;
+  std::map<uint32_t, std::unique_ptr<ProcessTrace>> instances_;
+  std::map<uint32_t, int> images_per_pid_;
+  std::map<uint32_t, uint32_t> latest_by_pid_;
+  std::map<uint64_t, std::string> thread_names_;
+  uint32_t last_instance_ = 0;
+  ProcessTrace* last_trace_ = nullptr;  // instances_ owns it; entries are never removed
+  Event event_;                         // reused for every record, see WireToEvent
+  uint64_t events_ = 0;
+  uint64_t dropped_ = 0;
+  Status status_;
+};
+
+}  // namespace vmreplay::recorder
