@@ -219,8 +219,11 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
       // presumed dead after the grace period once some recorded process has died.
       const bool skip = !children_left || (owner != 0 && dead.count(owner) != 0) ||
                         (owner == 0 && grace_over && !dead.empty());
+      // A writer that died inside a call it had reserved a place for (free, munmap) lost
+      // nothing: the call never returned. Anything else skipped is a lost record.
+      const bool inside_call = ring.StalledInsideCall();
       if (skip && ring.SkipStalled()) {
-        demux.CountDropped(owner);
+        if (!inside_call) demux.CountDropped(owner);
         continue;
       }
     }

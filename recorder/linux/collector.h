@@ -15,7 +15,8 @@
 // (even by SIGKILL) its committed records are still read. A slot a writer reserved but never
 // committed (killed inside the hook) stalls the reader; it is skipped once its writer is known
 // to be dead (or, if the writer is unknown, after `stall_grace_ms`, once some recorded process
-// has died, or when no process is left) and counted in the footer's dropped_events.
+// has died, or when no process is left) and counted in the footer's dropped_events, unless its
+// writer had reserved it before a free or munmap that never returned (nothing was lost then).
 #pragma once
 
 #include <cstdint>

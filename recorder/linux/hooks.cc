@@ -110,10 +110,25 @@ inline bool Enter() {
   return true;
 }
 
+// Where a call's record takes its place in the ring, which is its place in the trace's order.
+enum class Order {
+  // Everything but releases: what the call returns exists only once it has returned.
+  kAfterCall,
+  // free and munmap: the place is taken before the call, so the release comes before any
+  // allocation that another thread makes of the same memory as soon as it is released.
+  // (realloc and mremap both release and allocate; they stay kAfterCall, which orders their
+  // result correctly and leaves the old block's release racing, as in heaptrack.)
+  kBeforeCall,
+};
+
 // One recorded call: timestamps it, and on Finish() emits it and restores errno.
 class RecordedCall {
  public:
-  explicit RecordedCall(WireOp op) : saved_errno_(errno) {
+  explicit RecordedCall(WireOp op, Order order = Order::kAfterCall) : saved_errno_(errno) {
+    if (order == Order::kBeforeCall) {
+      reserved_ = true;
+      position_ = ReserveBeforeCall();
+    }
     record_.op = op;
     errno = 0;
     record_.timestamp = Now();
@@ -128,7 +143,11 @@ class RecordedCall {
     const int call_errno = errno;
     record_.latency = Now() - record_.timestamp;
     record_.error = error;
-    Emit(&record_);
+    if (reserved_) {
+      EmitAt(position_, &record_);
+    } else {
+      Emit(&record_);
+    }
     errno = failed ? call_errno : saved_errno_;
     --t_guard;
   }
@@ -138,6 +157,8 @@ class RecordedCall {
  private:
   WireRecord record_{};
   int saved_errno_;
+  bool reserved_ = false;
+  uint64_t position_ = 0;
 };
 
 inline uint64_t U(const void* p) { return reinterpret_cast<uint64_t>(p); }
@@ -178,9 +199,10 @@ inline void* P(long r) { return reinterpret_cast<void*>(r); }
 // A traced or untraced system call of the mmap family. Returns the raw result (-1 and errno
 // set on failure, as syscall(2) does).
 template <typename Fill>
-long VmCall(WireOp op, long nr, long a, long b, long c, long d, long e, long f, Fill&& fill) {
+long VmCall(WireOp op, Order order, long nr, long a, long b, long c, long d, long e, long f,
+            Fill&& fill) {
   if (!Enter()) return vmrecord_untraced_syscall(nr, a, b, c, d, e, f);
-  RecordedCall call(op);
+  RecordedCall call(op, order);
   const long r = vmrecord_traced_syscall(nr, a, b, c, d, e, f);
   fill(call.record(), r);
   call.FinishErrno(r == -1);
@@ -194,8 +216,8 @@ extern "C" {
 // ---- Virtual memory -------------------------------------------------------------------------
 
 VMRECORD_EXPORT void* mmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset) {
-  return P(VmCall(kWireMmap, SYS_mmap, L(addr), L(length), prot, flags, fd, offset,
-                  [&](WireRecord& r, long result) {
+  return P(VmCall(kWireMmap, Order::kAfterCall, SYS_mmap, L(addr), L(length), prot, flags, fd,
+                  offset, [&](WireRecord& r, long result) {
                     r.addr = U(addr);
                     r.size = length;
                     r.protect = static_cast<uint32_t>(prot);
@@ -210,11 +232,11 @@ VMRECORD_EXPORT void* mmap64(void* addr, size_t length, int prot, int flags, int
     __attribute__((alias("mmap")));
 
 VMRECORD_EXPORT int munmap(void* addr, size_t length) {
-  return static_cast<int>(
-      VmCall(kWireMunmap, SYS_munmap, L(addr), L(length), 0, 0, 0, 0, [&](WireRecord& r, long) {
-        r.addr = U(addr);
-        r.size = length;
-      }));
+  return static_cast<int>(VmCall(kWireMunmap, Order::kBeforeCall, SYS_munmap, L(addr), L(length), 0,
+                                 0, 0, 0, [&](WireRecord& r, long) {
+                                   r.addr = U(addr);
+                                   r.size = length;
+                                 }));
 }
 
 VMRECORD_EXPORT void* mremap(void* old_address, size_t old_size, size_t new_size, int flags, ...) {
@@ -225,8 +247,8 @@ VMRECORD_EXPORT void* mremap(void* old_address, size_t old_size, size_t new_size
     new_address = va_arg(ap, void*);
     va_end(ap);
   }
-  return P(VmCall(kWireMremap, SYS_mremap, L(old_address), L(old_size), L(new_size), flags,
-                  L(new_address), 0, [&](WireRecord& r, long result) {
+  return P(VmCall(kWireMremap, Order::kAfterCall, SYS_mremap, L(old_address), L(old_size),
+                  L(new_size), flags, L(new_address), 0, [&](WireRecord& r, long result) {
                     r.addr = U(old_address);
                     r.size = old_size;
                     r.arg = new_size;
@@ -237,8 +259,8 @@ VMRECORD_EXPORT void* mremap(void* old_address, size_t old_size, size_t new_size
 }
 
 VMRECORD_EXPORT int mprotect(void* addr, size_t length, int prot) {
-  return static_cast<int>(VmCall(kWireMprotect, SYS_mprotect, L(addr), L(length), prot, 0, 0, 0,
-                                 [&](WireRecord& r, long) {
+  return static_cast<int>(VmCall(kWireMprotect, Order::kAfterCall, SYS_mprotect, L(addr), L(length),
+                                 prot, 0, 0, 0, [&](WireRecord& r, long) {
                                    r.addr = U(addr);
                                    r.size = length;
                                    r.protect = static_cast<uint32_t>(prot);
@@ -246,8 +268,8 @@ VMRECORD_EXPORT int mprotect(void* addr, size_t length, int prot) {
 }
 
 VMRECORD_EXPORT int madvise(void* addr, size_t length, int advice) {
-  return static_cast<int>(VmCall(kWireMadvise, SYS_madvise, L(addr), L(length), advice, 0, 0, 0,
-                                 [&](WireRecord& r, long) {
+  return static_cast<int>(VmCall(kWireMadvise, Order::kAfterCall, SYS_madvise, L(addr), L(length),
+                                 advice, 0, 0, 0, [&](WireRecord& r, long) {
                                    r.addr = U(addr);
                                    r.size = length;
                                    r.flags = static_cast<uint32_t>(advice);
@@ -293,7 +315,7 @@ VMRECORD_EXPORT void free(void* p) {
     WaitForReal();
   }
   if (!Enter()) return g_real.free(p);
-  RecordedCall call(kWireFree);
+  RecordedCall call(kWireFree, Order::kBeforeCall);
   g_real.free(p);
   call.record().addr = U(p);
   call.Finish(false, 0);

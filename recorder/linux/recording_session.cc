@@ -170,17 +170,38 @@ bool EnsureSession() {
   return ok;
 }
 
-void Emit(WireRecord* record) {
+namespace {
+// While waiting for ring space: true once nobody will ever read. Recording then stops rather
+// than block the program forever.
+bool GiveUpWaiting() {
+  if (!CollectorGone()) return false;
+  g_state.store(kDisabled, std::memory_order_release);
+  return true;
+}
+
+void Identify(WireRecord* record) {
   record->pid = g_pid;
   record->tid = Tid();
   record->instance = g_instance;
-  const bool written = g_ring->Write(*record, g_pid, [] {
-    if (!CollectorGone()) return false;
-    // Nobody will ever read: stop recording rather than block the program forever.
-    g_state.store(kDisabled, std::memory_order_release);
-    return true;
-  });
+}
+}  // namespace
+
+void Emit(WireRecord* record) {
+  Identify(record);
+  const bool written = g_ring->Write(*record, g_pid, &GiveUpWaiting);
   (void)written;  // a skipped slot was already counted as dropped by the collector
+}
+
+uint64_t ReserveBeforeCall() {
+  const uint64_t position = g_ring->Reserve();
+  return g_ring->Claim(position, g_pid, /*inside_call=*/true, &GiveUpWaiting) ? position
+                                                                              : kNoPosition;
+}
+
+void EmitAt(uint64_t position, WireRecord* record) {
+  if (position == kNoPosition) return;
+  Identify(record);
+  g_ring->Commit(position, *record, g_pid);
 }
 
 }  // namespace vmreplay::recorder::preload

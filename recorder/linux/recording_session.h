@@ -23,6 +23,18 @@ bool EnsureSession();
 // Drops the record only if the collector has gone away. REQUIRES: EnsureSession() was true.
 void Emit(WireRecord* record);
 
+// For calls that release memory (free, munmap): takes the record's place in the ring before
+// the call, so that the trace orders the release before any allocation another thread makes
+// of the same memory once it is released. Returns kNoPosition if the collector has gone away.
+// The record is then written with EmitAt once the call has returned; a writer that dies in
+// between leaves a slot the collector knows to be a call that never returned.
+// REQUIRES: EnsureSession() was true.
+inline constexpr uint64_t kNoPosition = ~uint64_t{0};
+uint64_t ReserveBeforeCall();
+// Fills in pid, tid and instance and writes the record at `position` (from ReserveBeforeCall;
+// kNoPosition drops it).
+void EmitAt(uint64_t position, WireRecord* record);
+
 // The session clock (SessionHeader::clock): the TSC or CLOCK_MONOTONIC nanoseconds. No system
 // call, no allocation. REQUIRES: EnsureSession() was true.
 uint64_t Now();

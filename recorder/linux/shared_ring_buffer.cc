@@ -93,7 +93,15 @@ SharedRingBuffer::ReadResult SharedRingBuffer::TryRead(WireRecord* out) {
 uint32_t SharedRingBuffer::StalledOwner() const {
   const Slot& slot = slots()[read_cursor_ & mask_];
   if (slot.seq.load(std::memory_order_acquire) != ((read_cursor_ & ~mask_) | kClaimed)) return 0;
-  return slot.claim_pid.load(std::memory_order_relaxed);
+  return slot.claim_pid.load(std::memory_order_relaxed) & ~kInsideCall;
+}
+
+bool SharedRingBuffer::StalledInsideCall() const {
+  const Slot& slot = slots()[read_cursor_ & mask_];
+  if (slot.seq.load(std::memory_order_acquire) != ((read_cursor_ & ~mask_) | kClaimed)) {
+    return false;
+  }
+  return (slot.claim_pid.load(std::memory_order_relaxed) & kInsideCall) != 0;
 }
 
 bool SharedRingBuffer::SkipStalled() {

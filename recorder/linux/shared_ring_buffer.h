@@ -61,12 +61,24 @@ class SharedRingBuffer {
     return Write(record, owner_pid, [] { return false; });
   }
 
-  // The two halves of Write, exposed so tests can model a writer killed between them.
-  // Reserve returns the position; Claim waits for the slot (false: skipped / gave up).
+  // Write in steps. Reserve takes the next position (the record's place in the reader's
+  // order); Claim waits for its slot and marks it as this writer's (false: the slot was
+  // skipped, or give_up() returned true); Commit copies the record in and makes it readable.
+  // A writer may Reserve and Claim before the call it records and Commit after it, to order
+  // the record before anything another thread does once the call has taken effect (see
+  // hooks.cc); `inside_call` tells the reader, should the writer die before committing, that
+  // the call never returned, so nothing was lost.
   uint64_t Reserve() { return write_cursor_.fetch_add(1, std::memory_order_relaxed); }
   template <typename GiveUp>
+  bool Claim(uint64_t position, uint32_t owner_pid, bool inside_call, GiveUp&& give_up);
+  void Commit(uint64_t position, const WireRecord& record, uint32_t owner_pid);
+  template <typename GiveUp>
   bool ClaimAndCommit(uint64_t position, const WireRecord& record, uint32_t owner_pid,
-                      GiveUp&& give_up);
+                      GiveUp&& give_up) {
+    if (!Claim(position, owner_pid, false, give_up)) return false;
+    Commit(position, record, owner_pid);
+    return true;
+  }
 
   // Reader side (one reader at a time).
   enum class ReadResult { kRecord, kEmpty, kStalled };
@@ -76,6 +88,9 @@ class SharedRingBuffer {
   // For a stalled reader: the pid that claimed the stalled slot, or 0 if the slot was reserved
   // but not yet claimed (its writer is between Reserve and Claim).
   uint32_t StalledOwner() const;
+  // For a stalled reader: whether the stalled slot was claimed with inside_call and its
+  // writer has not yet returned from the call.
+  bool StalledInsideCall() const;
   // Skips the stalled position so that reading continues after it; the slot is released for
   // the next lap. Returns false if the slot got committed meanwhile (read it instead).
   // Only call this when the owner can no longer commit (it is dead).
@@ -89,6 +104,8 @@ class SharedRingBuffer {
  private:
   static constexpr uint64_t kMagic = 0x474E495252444D56ull;  // "VMDRRING"
   static constexpr uint64_t kClaimed = uint64_t{1} << 63;
+  // In Slot::claim_pid, above any pid (Linux pids stay below 2^22).
+  static constexpr uint32_t kInsideCall = uint32_t{1} << 31;
 
   struct Slot {
     std::atomic<uint64_t> seq;
@@ -118,8 +135,8 @@ class SharedRingBuffer {
 };
 
 template <typename GiveUp>
-bool SharedRingBuffer::ClaimAndCommit(uint64_t position, const WireRecord& record,
-                                      uint32_t owner_pid, GiveUp&& give_up) {
+bool SharedRingBuffer::Claim(uint64_t position, uint32_t owner_pid, bool inside_call,
+                             GiveUp&& give_up) {
   Slot& slot = slots()[position & mask_];
   const uint64_t lap = position & ~mask_;
   for (uint32_t round = 0;; ++round) {
@@ -137,10 +154,17 @@ bool SharedRingBuffer::ClaimAndCommit(uint64_t position, const WireRecord& recor
     if ((round & 1023) == 1023 && give_up()) return false;
     Pause(round);
   }
-  slot.claim_pid.store(owner_pid, std::memory_order_relaxed);
-  slot.record = record;
-  slot.seq.store(lap + 1, std::memory_order_release);
+  slot.claim_pid.store(inside_call ? owner_pid | kInsideCall : owner_pid,
+                       std::memory_order_relaxed);
   return true;
+}
+
+inline void SharedRingBuffer::Commit(uint64_t position, const WireRecord& record,
+                                     uint32_t owner_pid) {
+  Slot& slot = slots()[position & mask_];
+  slot.claim_pid.store(owner_pid, std::memory_order_relaxed);  // returned from the call
+  slot.record = record;
+  slot.seq.store((position & ~mask_) + 1, std::memory_order_release);
 }
 
 template <typename GiveUp>

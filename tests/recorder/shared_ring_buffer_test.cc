@@ -184,6 +184,41 @@ TEST(SharedRingBufferTest, ReservedButUncommittedSlotStallsThenCanBeSkipped) {
   }
 }
 
+TEST(SharedRingBufferTest, PlaceTakenBeforeACallOrdersItsRecordFirst) {
+  TestRing ring(8);
+  auto never = [] { return false; };
+  // A free takes its place, then (while it runs) another thread's malloc completes.
+  const uint64_t free_position = ring->Reserve();
+  ASSERT_TRUE(ring->Claim(free_position, 21, /*inside_call=*/true, never));
+  ASSERT_TRUE(ring->Write(Make(2, 1), 22));
+  WireRecord out;
+  EXPECT_EQ(ring->TryRead(&out), SharedRingBuffer::ReadResult::kStalled);
+  EXPECT_EQ(ring->StalledOwner(), 21u);
+  EXPECT_TRUE(ring->StalledInsideCall());
+  // The free returns and is committed: it is read first, in its reserved place.
+  ring->Commit(free_position, Make(1, 0), 21);
+  ASSERT_EQ(ring->TryRead(&out), SharedRingBuffer::ReadResult::kRecord);
+  EXPECT_EQ(out.tid, 1u);
+  ASSERT_EQ(ring->TryRead(&out), SharedRingBuffer::ReadResult::kRecord);
+  EXPECT_EQ(out.tid, 2u);
+}
+
+TEST(SharedRingBufferTest, ClaimedSlotTellsWhetherItsWriterReturnedFromTheCall) {
+  TestRing ring(4);
+  auto never = [] { return false; };
+  const uint64_t in_call = ring->Reserve();
+  ASSERT_TRUE(ring->Claim(in_call, 31, /*inside_call=*/true, never));
+  WireRecord out;
+  ASSERT_EQ(ring->TryRead(&out), SharedRingBuffer::ReadResult::kStalled);
+  EXPECT_TRUE(ring->StalledInsideCall());  // died inside free: nothing lost
+  ASSERT_TRUE(ring->SkipStalled());
+  const uint64_t copying = ring->Reserve();
+  ASSERT_TRUE(ring->Claim(copying, 31, /*inside_call=*/false, never));
+  ASSERT_EQ(ring->TryRead(&out), SharedRingBuffer::ReadResult::kStalled);
+  EXPECT_EQ(ring->StalledOwner(), 31u);
+  EXPECT_FALSE(ring->StalledInsideCall());  // died after the call returned: a lost record
+}
+
 TEST(SharedRingBufferTest, SkipIsRefusedWhenNothingIsStalled) {
   TestRing ring(4);
   EXPECT_FALSE(ring->SkipStalled());

@@ -194,6 +194,31 @@ void RecordUntilKilled(const std::string& dir, int n,
   EXPECT_EQ(t.footer.dropped_events(), 0u);
 }
 
+// A munmap takes its place in the trace before the call, so a range another thread maps the
+// moment it is released is never in the trace as mapped twice. With munmap recorded after the
+// call, this workload gave 3 to 29 such pairs in each of 5 runs.
+TEST_F(VmrecordTest, ReleaseIsOrderedBeforeReuseByAnotherThread) {
+  const std::string trace = dir_ + "/reuse.pb";
+  ASSERT_EQ(RunCommand({VMRECORD_BIN, "-o", trace, "--", WORKLOAD_BIN, "reuse-race"}), 0);
+  const TraceContents contents = ReadTrace(trace);
+  ASSERT_TRUE(contents.ok) << contents.error;
+  std::set<uint64_t> mapped;
+  uint64_t maps = 0, unmaps = 0;
+  for (size_t i = 0; i < contents.events.size(); ++i) {
+    const Event& e = contents.events[i];
+    if (e.size != kReuseRaceBytes) continue;
+    if (e.op == Op::kMmap) {
+      ++maps;
+      EXPECT_TRUE(mapped.insert(e.result).second) << "event " << i << " maps a mapped range";
+    } else if (e.op == Op::kMunmap) {
+      ++unmaps;
+      EXPECT_EQ(mapped.erase(e.addr), 1u) << "event " << i << " unmaps an unmapped range";
+    }
+  }
+  EXPECT_EQ(maps, static_cast<uint64_t>(kReuseRaceRounds));
+  EXPECT_EQ(unmaps, static_cast<uint64_t>(kReuseRaceRounds));
+}
+
 TEST_F(VmrecordTest, EveryCallBeforeSigkillIsInTheTrace) { RecordUntilKilled(dir_, 5000, {}); }
 
 TEST_F(VmrecordTest, FullRingMakesWritersWaitAndLosesNothing) {

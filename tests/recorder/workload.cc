@@ -8,6 +8,8 @@
 //   workload sigkill N FILE   N marked mallocs and N mmaps, then writes its pid to FILE and
 //                             waits to be killed
 //   workload mtrace           marked heap calls between two marker mallocs (mtrace cross-check)
+//   workload reuse-race       one thread maps while another unmaps what it mapped before, so
+//                             the kernel keeps handing out ranges released a moment earlier
 #include <malloc.h>
 #include <mcheck.h>
 #include <pthread.h>
@@ -15,11 +17,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "tests/recorder/workload_counts.h"
 
@@ -159,6 +163,26 @@ int MtraceWindow() {
   return 0;
 }
 
+int ReuseRace() {
+  std::atomic<void*> handed{nullptr};
+  std::thread unmapper([&] {
+    for (int i = 0; i < kReuseRaceRounds; ++i) {
+      void* p;
+      while ((p = handed.exchange(nullptr, std::memory_order_acquire)) == nullptr) {
+      }
+      munmap(p, kReuseRaceBytes);
+    }
+  });
+  for (int i = 0; i < kReuseRaceRounds; ++i) {
+    void* p = mmap(nullptr, kReuseRaceBytes, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    Check(p != MAP_FAILED, "mmap");
+    void* empty = nullptr;
+    while (!handed.compare_exchange_weak(empty, p, std::memory_order_release)) empty = nullptr;
+  }
+  unmapper.join();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -167,6 +191,7 @@ int main(int argc, char** argv) {
   if (argc >= 4 && std::strcmp(argv[1], "sigkill") == 0)
     return SigKill(std::atoi(argv[2]), argv[3]);
   if (argc >= 2 && std::strcmp(argv[1], "mtrace") == 0) return MtraceWindow();
-  std::fprintf(stderr, "usage: workload counts|exec-child|sigkill N FILE|mtrace\n");
+  if (argc >= 2 && std::strcmp(argv[1], "reuse-race") == 0) return ReuseRace();
+  std::fprintf(stderr, "usage: workload counts|exec-child|sigkill N FILE|mtrace|reuse-race\n");
   return 2;
 }

@@ -20,6 +20,9 @@ inline constexpr size_t kMarkerReallocSize = 680001;
 inline constexpr size_t kMarkerAlignedSize = 670001;
 inline constexpr size_t kWindowBeginSize = 660001;
 inline constexpr size_t kWindowEndSize = 660003;
+// `workload reuse-race`: the mapping size (3 pages, used by nothing else) and round count.
+inline constexpr size_t kReuseRaceBytes = 3 * 4096;
+inline constexpr int kReuseRaceRounds = 20000;
 
 // Per thread: mmap, mprotect, madvise, munmap kVmRounds times, then mmap + mremap + munmap.
 inline constexpr int kRootMmaps = static_cast<int>(kThreads) * (kVmRounds + 1);
