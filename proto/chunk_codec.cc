@@ -306,26 +306,33 @@ void ChunkEncoder::Encode(std::span<const Event> events, uint64_t first_event_in
                           uint32_t first_string_id, std::span<const std::string> new_strings,
                           bool compress, int zstd_level, std::string* out) {
   columns_.Encode(events, first_string_id, new_strings, &raw_);
+  EncodeColumns(raw_, first_event_index, static_cast<uint32_t>(events.size()), compress, zstd_level,
+                out);
+}
+
+void ChunkEncoder::EncodeColumns(std::string_view columns, uint64_t first_event_index,
+                                 uint32_t event_count, bool compress, int zstd_level,
+                                 std::string* out) {
   chunk_.Clear();
   chunk_.set_first_event_index(first_event_index);
-  chunk_.set_event_count(static_cast<uint32_t>(events.size()));
-  chunk_.set_raw_size(static_cast<uint32_t>(raw_.size()));
+  chunk_.set_event_count(event_count);
+  chunk_.set_raw_size(static_cast<uint32_t>(columns.size()));
   if (compress) {
     std::string* dst = chunk_.mutable_columns();
-    dst->resize(ZSTD_compressBound(raw_.size()));
-    size_t n = ZSTD_compressCCtx(zstd_->cctx, dst->data(), dst->size(), raw_.data(), raw_.size(),
-                                 zstd_level);
+    dst->resize(ZSTD_compressBound(columns.size()));
+    size_t n = ZSTD_compressCCtx(zstd_->cctx, dst->data(), dst->size(), columns.data(),
+                                 columns.size(), zstd_level);
     if (ZSTD_isError(n)) {
       // Compression of a bounded buffer cannot fail short of memory exhaustion; store raw.
       chunk_.set_codec(proto::CODEC_NONE);
-      *dst = raw_;
+      dst->assign(columns.data(), columns.size());
     } else {
       dst->resize(n);
       chunk_.set_codec(proto::CODEC_ZSTD);
     }
   } else {
     chunk_.set_codec(proto::CODEC_NONE);
-    chunk_.set_columns(raw_);
+    chunk_.set_columns(columns.data(), columns.size());
   }
   out->clear();
   chunk_.SerializeToString(out);

@@ -7,6 +7,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "proto/event.h"
@@ -27,6 +28,10 @@ class ChunkEncoder {
   void Encode(std::span<const Event> events, uint64_t first_event_index, uint32_t first_string_id,
               std::span<const std::string> new_strings, bool compress, int zstd_level,
               std::string* out);
+  // The same for `event_count` events the caller has already serialized as ChunkColumns
+  // (ColumnEncoder::EncodeRows).
+  void EncodeColumns(std::string_view columns, uint64_t first_event_index, uint32_t event_count,
+                     bool compress, int zstd_level, std::string* out);
 
  private:
   struct ZstdContext;

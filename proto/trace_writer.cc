@@ -34,7 +34,6 @@ class FileTraceWriter final : public TraceWriter {
     if (options_.events_per_chunk == 0 || options_.events_per_chunk > kMaxEventsPerChunk) {
       options_.events_per_chunk = WriterOptions().events_per_chunk;
     }
-    pending_.reserve(options_.events_per_chunk);
   }
   ~FileTraceWriter() override {
     if (file_ != nullptr) std::fclose(file_);
@@ -67,6 +66,8 @@ class FileTraceWriter final : public TraceWriter {
                            ": invalid operation code " +
                            std::to_string(static_cast<uint32_t>(event.op)));
     }
+    // Reserved at the first Append, not up front: writers fed by AppendColumns never need it.
+    if (pending_.capacity() == 0) pending_.reserve(options_.events_per_chunk);
     pending_.push_back(event);
     // Consecutive events mostly come from one thread: skip the hash lookup for those.
     if (last_thread_count_ == nullptr || event.thread != last_thread_) {
@@ -76,6 +77,19 @@ class FileTraceWriter final : public TraceWriter {
     ++*last_thread_count_;
     if (pending_.size() >= options_.events_per_chunk) return FlushChunk();
     return Status::Ok();
+  }
+
+  Status AppendColumns(std::string_view columns, uint32_t event_count,
+                       std::span<const ThreadEvents> threads) override {
+    if (!status_.ok()) return status_;
+    if (finished_) return status_ = Status::Error(path_ + ": Append after Finish");
+    if (event_count == 0) return status_;
+    VMREPLAY_RETURN_IF_ERROR(FlushChunk());
+    encoder_.EncodeColumns(columns, written_, event_count, options_.compress, options_.zstd_level,
+                           &chunk_bytes_);
+    for (const ThreadEvents& t : threads) thread_counts_[t.thread] += t.events;
+    written_ += event_count;
+    return WriteChunk();
   }
 
   Status Finish(const proto::Footer& extra) override {
@@ -117,12 +131,17 @@ class FileTraceWriter final : public TraceWriter {
     if (pending_.empty()) return status_;
     encoder_.Encode(pending_, written_, first_new_string_id(), new_strings_, options_.compress,
                     options_.zstd_level, &chunk_bytes_);
-    chunk_checksums_.push_back(Checksum(chunk_bytes_.data(), chunk_bytes_.size()));
-    frame_.clear();
-    AppendFrame(FrameKind::kChunk, chunk_bytes_, &frame_);
     written_ += pending_.size();
     pending_.clear();
     new_strings_.clear();
+    return WriteChunk();
+  }
+
+  // Frames and writes the chunk in chunk_bytes_.
+  Status WriteChunk() {
+    chunk_checksums_.push_back(Checksum(chunk_bytes_.data(), chunk_bytes_.size()));
+    frame_.clear();
+    AppendFrame(FrameKind::kChunk, chunk_bytes_, &frame_);
     return WriteOut(frame_);
   }
 

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,16 @@ class TraceWriter {
   virtual uint32_t InternString(std::string_view s) = 0;
   // REQUIRES: event.file is 0 or an id returned by InternString.
   virtual Status Append(const Event& event) = 0;
+  // Appends `event_count` events that the caller has already serialized as ChunkColumns
+  // (ColumnEncoder::EncodeRows, with no strings and valid operation codes), as one chunk after
+  // any appended events. `threads` counts them per thread, for the footer. For producers that
+  // hold calls in a form of their own (the Linux collector), so no Event is built per call.
+  struct ThreadEvents {
+    uint64_t thread;
+    uint64_t events;
+  };
+  virtual Status AppendColumns(std::string_view columns, uint32_t event_count,
+                               std::span<const ThreadEvents> threads) = 0;
   // Writes the last chunk and the footer; `extra` supplies dropped_events, thread names and
   // end time; counts and checksums are computed. No Append after Finish.
   virtual Status Finish(const proto::Footer& extra = proto::Footer()) = 0;

@@ -196,6 +196,7 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
       const pid_t pid = waitpid(-1, &status, WNOHANG);
       if (pid > 0) {
         dead.insert(static_cast<uint32_t>(pid));
+        demux.ProcessExited(static_cast<uint32_t>(pid));
         if (pid == root) {
           root_done = true;
           result->exit_code = ExitCodeOf(status);

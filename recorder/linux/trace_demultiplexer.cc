@@ -22,6 +22,10 @@ struct TraceDemultiplexer::ProcessTrace {
   bool writer_failed = false;
   std::unique_ptr<TraceWriter> writer;
   uint64_t dropped = 0;
+  // Call records not yet written, and how many of them each thread made (runs of records
+  // mostly come from one thread, so the last entry is the likely one).
+  std::vector<WireRecord> pending;
+  std::vector<TraceWriter::ThreadEvents> pending_threads;
 };
 
 TraceDemultiplexer::TraceDemultiplexer(const CollectorOptions& options, uint32_t root_pid,
@@ -46,10 +50,38 @@ void TraceDemultiplexer::Handle(const WireRecord& record) {
     return;
   }
   if (!IsCallRecord(record) || !OpenWriter(trace)) return;
-  WireToEvent(record, clock_, &event_);
-  Status s = trace.writer->Append(event_);
-  if (!s.ok()) Fail(s);
+  trace.pending.push_back(record);
+  if (trace.pending_threads.empty() || trace.pending_threads.back().thread != record.tid) {
+    auto it = std::find_if(trace.pending_threads.begin(), trace.pending_threads.end(),
+                           [&](const auto& t) { return t.thread == record.tid; });
+    if (it == trace.pending_threads.end()) {
+      trace.pending_threads.push_back({record.tid, 0});
+    } else {
+      std::iter_swap(it, trace.pending_threads.end() - 1);
+    }
+  }
+  ++trace.pending_threads.back().events;
   ++events_;
+  if (trace.pending.size() >= kRecordsPerChunk) Flush(trace);
+}
+
+void TraceDemultiplexer::Flush(ProcessTrace& trace) {
+  if (trace.pending.empty()) return;
+  encoder_.EncodeRows(std::span<const WireRecord>(trace.pending), WireAccess{clock_}, 0, {},
+                      &columns_);
+  Status s = trace.writer->AppendColumns(columns_, static_cast<uint32_t>(trace.pending.size()),
+                                         trace.pending_threads);
+  if (!s.ok()) Fail(s);
+  trace.pending.clear();
+  trace.pending_threads.clear();
+}
+
+void TraceDemultiplexer::ProcessExited(uint32_t pid) {
+  for (auto& [instance, trace] : instances_) {
+    if (trace->pid != pid || trace->writer == nullptr) continue;
+    Flush(*trace);
+    std::vector<WireRecord>().swap(trace->pending);
+  }
 }
 
 void TraceDemultiplexer::CountDropped(uint32_t pid) {
@@ -87,6 +119,7 @@ Status TraceDemultiplexer::Finish(RecordingResult* result) {
       info->set_thread_id(tid);
       info->set_name(name);
     }
+    Flush(*trace);
     Status s = trace->writer->Finish(footer);
     if (!s.ok()) Fail(s);
     if (trace->path == options_.output_path) {

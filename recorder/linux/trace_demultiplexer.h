@@ -8,6 +8,7 @@
 #include <string>
 
 #include "proto/event.h"
+#include "proto/portable/column_encoder.h"
 #include "proto/status.h"
 #include "proto/trace_writer.h"
 #include "recorder/linux/collector.h"
@@ -28,6 +29,9 @@ class TraceDemultiplexer {
   void Handle(const WireRecord& record);
   // A skipped slot: charged to the latest image of `pid`, or to the command's trace.
   void CountDropped(uint32_t pid);
+  // The process `pid` has exited: writes out what its images have pending and frees the
+  // buffer (records still in the ring for it are handled as usual).
+  void ProcessExited(uint32_t pid);
   // Names the record's thread from /proc while it (probably) still exists; best effort.
   void NoteThread(const WireRecord& record);
   // Finishes every trace (the command's exists even if it recorded nothing) and fills the
@@ -37,7 +41,11 @@ class TraceDemultiplexer {
  private:
   struct ProcessTrace;
 
+  // Call records are written in chunks of this many, encoded straight from the records.
+  static constexpr size_t kRecordsPerChunk = 4096;
+
   void Fail(const Status& s);
+  void Flush(ProcessTrace& trace);
   bool OpenWriter(ProcessTrace& trace);
   ProcessTrace& TraceFor(const WireRecord& record);
 
@@ -52,7 +60,8 @@ class TraceDemultiplexer {
   std::map<uint64_t, std::string> thread_names_;
   uint32_t last_instance_ = 0;
   ProcessTrace* last_trace_ = nullptr;  // instances_ owns it; entries are never removed
-  Event event_;                         // reused for every record, see WireToEvent
+  ColumnEncoder encoder_;               // shared by every trace: one chunk is encoded at a time
+  std::string columns_;
   uint64_t events_ = 0;
   uint64_t dropped_ = 0;
   Status status_;

@@ -1,4 +1,5 @@
-// Turning a WireRecord (what the hooks wrote) into a vmreplay::Event (what the trace holds).
+// Reading a WireRecord (what the hooks wrote) as a trace event: the row accessor the
+// collector's column encoder uses (see ColumnEncoder::EncodeRows), so no Event is built per call.
 #pragma once
 
 #include <cstdint>
@@ -22,10 +23,43 @@ struct ClockConversion {
   uint64_t DurationNs(uint64_t ticks) const { return static_cast<uint64_t>(ticks * ns_per_tick); }
 };
 
-// REQUIRES: IsCallRecord(record). Overwrites every field a Linux call can record: the ones
-// kOpInfo lists for the operation with the record's values, the rest with zero. Fields only
-// Windows calls use are left as they were, so one Event can be reused for every record (the
-// collector's hot path: no 208-byte clear per call).
-void WireToEvent(const WireRecord& record, const ClockConversion& clock, Event* event);
+// The Event view of call records (REQUIRES IsCallRecord for every row). Each Event field a
+// Linux call uses has one wire field; `arg` carries whichever of offset, new_size, count and
+// alignment the operation has. The encoder reads only the fields the operation's kOpInfo mask
+// lists, so that mapping needs no knowledge of the operation.
+struct WireAccess {
+  using Row = WireRecord;
+  ClockConversion clock;
+
+  Op op(const WireRecord& r) const { return static_cast<Op>(r.op); }
+  uint64_t thread(const WireRecord& r) const { return r.tid; }
+  uint64_t timestamp_ns(const WireRecord& r) const { return clock.ToNs(r.timestamp); }
+  uint64_t latency_ns(const WireRecord& r) const { return clock.DurationNs(r.latency); }
+  template <Field F>
+  auto field(const WireRecord& r) const {
+    if constexpr (F == Field::k_addr) {
+      return r.addr;
+    } else if constexpr (F == Field::k_size) {
+      return r.size;
+    } else if constexpr (F == Field::k_flags) {
+      return r.flags;
+    } else if constexpr (F == Field::k_protect) {
+      return r.protect;
+    } else if constexpr (F == Field::k_new_addr) {
+      return r.new_addr;
+    } else if constexpr (F == Field::k_new_size || F == Field::k_count || F == Field::k_alignment ||
+                         F == Field::k_offset) {
+      return r.arg;
+    } else if constexpr (F == Field::k_fd) {
+      return r.fd;
+    } else if constexpr (F == Field::k_result) {
+      return r.result;
+    } else if constexpr (F == Field::k_error) {
+      return r.error;
+    } else {
+      return uint64_t{0};  // only Windows calls record it: never read for a call record
+    }
+  }
+};
 
 }  // namespace vmreplay::recorder

@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "proto/binary_trace_reader.h"
 #include "proto/event_source.h"
 #include "proto/frame.h"
+#include "proto/portable/column_encoder.h"
 #include "proto/trace_writer.h"
 #include "tests/proto/trace_test_util.h"
 #include "tests/support/event_mix.h"
@@ -50,6 +53,46 @@ TEST(TraceWriterReaderTest, FooterCountsEventsChunksAndThreads) {
   uint64_t per_thread = 0;
   for (const auto& t : reader->footer()->threads()) per_thread += t.event_count();
   EXPECT_EQ(per_thread, 2500u);
+}
+
+// Columns encoded by the caller land between the appended events around them, in order, and
+// count in the footer like appended events.
+TEST(TraceWriterReaderTest, AppendColumnsKeepsOrderAndCounts) {
+  testing::TempDir dir;
+  const std::string path = dir.Path("t.pb");
+  const std::vector<Event> events = MakeEvents(Mix::kLinux, 9, 300);
+  std::unique_ptr<TraceWriter> writer;
+  ASSERT_TRUE(TraceWriter::Create(path, testing::TestHeader(), WriterOptions{}, &writer).ok());
+  for (size_t i = 0; i < 100; ++i) ASSERT_TRUE(writer->Append(events[i]).ok());
+  const std::span<const Event> run(events.data() + 100, 150);
+  ColumnEncoder encoder;
+  std::string columns;
+  encoder.Encode(run, 0, {}, &columns);
+  std::map<uint64_t, uint64_t> per_thread;
+  for (const Event& e : run) ++per_thread[e.thread];
+  std::vector<TraceWriter::ThreadEvents> threads;
+  for (const auto& [thread, n] : per_thread) threads.push_back({thread, n});
+  ASSERT_TRUE(writer->AppendColumns(columns, 150, threads).ok());
+  for (size_t i = 250; i < events.size(); ++i) ASSERT_TRUE(writer->Append(events[i]).ok());
+  ASSERT_TRUE(writer->Finish().ok());
+
+  std::vector<Event> read;
+  proto::Header header;
+  const Status s = testing::ReadTrace(path, &read, &header);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(read, events);
+  std::unique_ptr<BinaryTraceReader> reader;
+  ASSERT_TRUE(BinaryTraceReader::Open(path, ReaderOptions(), &reader).ok());
+  while (reader->NextChunk() != nullptr) {
+  }
+  ASSERT_NE(reader->footer(), nullptr);
+  EXPECT_EQ(reader->footer()->event_count(), events.size());
+  EXPECT_EQ(reader->chunks_read(), 3u);
+  std::map<uint64_t, uint64_t> expected_threads;
+  for (const Event& e : events) ++expected_threads[e.thread];
+  std::map<uint64_t, uint64_t> footer_threads;
+  for (const auto& t : reader->footer()->threads()) footer_threads[t.thread_id()] = t.event_count();
+  EXPECT_EQ(footer_threads, expected_threads);
 }
 
 TEST(TraceWriterReaderTest, StringsDefinedInOneChunkResolveInLaterChunks) {

@@ -127,7 +127,7 @@ Event EventMix::NextLinux() {
     e.addr = PickLive(blocks_, true);
     return e;
   }
-  if (r < 82) {
+  if (r < 82 && !blocks_.empty()) {  // (with no live block: an mmap, below)
     Event e = Base(Op::kRealloc);
     e.addr = PickLive(blocks_, true);
     e.size = 64 + rng_() % 4096;

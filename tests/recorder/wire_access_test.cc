@@ -1,0 +1,103 @@
+// The collector encodes ring records straight into trace columns through WireAccess: every
+// field of every Linux call must come out of the trace as the Event the call stands for.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "proto/chunk_codec.h"
+#include "proto/portable/column_encoder.h"
+#include "recorder/linux/wire_event.h"
+
+namespace vmreplay::recorder {
+namespace {
+
+// A record with every field set to something distinct, as if the hook had filled them all.
+WireRecord Full(WireOp op, uint64_t seed) {
+  WireRecord r{};
+  r.op = op;
+  r.tid = 77;
+  r.timestamp = 1000 + seed * 10;
+  r.latency = 4 + seed;
+  r.addr = 0x7f0000001000 + seed * 0x1000;
+  r.size = 8192 + seed;
+  r.arg = 300 + seed;
+  r.new_addr = 0x7e0000000000 + seed * 0x1000;
+  r.result = 0x7d0000000000 + seed * 0x10;
+  r.flags = 0x22 + static_cast<uint32_t>(seed);
+  r.protect = 3;
+  r.error = 12;
+  r.fd = -1;
+  return r;
+}
+
+TEST(WireAccessTest, EveryLinuxCallDecodesAsItsEvent) {
+  const WireOp ops[] = {kWireMmap,    kWireMunmap,        kWireMremap,       kWireMprotect,
+                        kWireMadvise, kWireMalloc,        kWireCalloc,       kWireRealloc,
+                        kWireFree,    kWirePosixMemalign, kWireAlignedAlloc, kWireMemalign,
+                        kWireValloc,  kWirePvalloc};
+  std::vector<WireRecord> records;
+  for (WireOp op : ops) records.push_back(Full(op, records.size()));
+  const WireAccess access{ClockConversion{.start_ticks = 1000, .ns_per_tick = 0.5}};
+
+  ColumnEncoder columns;
+  std::string raw;
+  columns.EncodeRows(std::span<const WireRecord>(records), access, 0, {}, &raw);
+  ChunkEncoder chunk;
+  std::string bytes;
+  chunk.EncodeColumns(raw, 0, static_cast<uint32_t>(records.size()), true, 1, &bytes);
+  ChunkDecoder decoder;
+  DecodedChunk decoded;
+  const Status s = decoder.Decode(bytes.data(), bytes.size(), 0, false, &decoded);
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_EQ(decoded.events.size(), records.size());
+
+  for (size_t i = 0; i < records.size(); ++i) {
+    const WireRecord& r = records[i];
+    Event want;
+    want.op = static_cast<Op>(r.op);
+    want.thread = 77;
+    want.timestamp_ns = (r.timestamp - 1000) / 2;
+    want.latency_ns = r.latency / 2;
+    const uint64_t a = r.arg;
+    switch (r.op) {
+      case kWireMmap:
+        want.addr = r.addr, want.size = r.size, want.protect = 3, want.flags = r.flags;
+        want.fd = -1, want.offset = a, want.result = r.result, want.error = 12;
+        break;
+      case kWireMunmap:
+        want.addr = r.addr, want.size = r.size, want.error = 12;
+        break;
+      case kWireMremap:
+        want.addr = r.addr, want.size = r.size, want.new_size = a, want.flags = r.flags;
+        want.new_addr = r.new_addr, want.result = r.result, want.error = 12;
+        break;
+      case kWireMprotect:
+        want.addr = r.addr, want.size = r.size, want.protect = 3, want.error = 12;
+        break;
+      case kWireMadvise:
+        want.addr = r.addr, want.size = r.size, want.flags = r.flags, want.error = 12;
+        break;
+      case kWireMalloc:
+      case kWireValloc:
+      case kWirePvalloc:
+        want.size = r.size, want.result = r.result, want.error = 12;
+        break;
+      case kWireCalloc:
+        want.count = a, want.size = r.size, want.result = r.result, want.error = 12;
+        break;
+      case kWireRealloc:
+        want.addr = r.addr, want.size = r.size, want.result = r.result, want.error = 12;
+        break;
+      case kWireFree:
+        want.addr = r.addr;
+        break;
+      default:  // posix_memalign, aligned_alloc, memalign
+        want.alignment = a, want.size = r.size, want.result = r.result, want.error = 12;
+        break;
+    }
+    EXPECT_EQ(decoded.events[i], want) << "operation " << OpName(want.op);
+  }
+}
+
+}  // namespace
+}  // namespace vmreplay::recorder
