@@ -23,13 +23,36 @@ struct ClockConversion {
   uint64_t DurationNs(uint64_t ticks) const { return static_cast<uint64_t>(ticks * ns_per_tick); }
 };
 
+// The same conversion in fixed point (48 fraction bits), for the collector's hot path: it
+// converts two clock values per call, and the double-to-unsigned conversions took a quarter of
+// its encoding time. Within 1 ns of ClockConversion over hours (32 bits were 1 us off).
+class FixedClock {
+ public:
+  explicit FixedClock(const ClockConversion& c)
+      : start_ticks_(c.start_ticks),
+        mult_(static_cast<uint64_t>(c.ns_per_tick * 281474976710656.0 + 0.5)) {}  // 2^48
+  uint64_t ToNs(uint64_t ticks) const {
+    return ticks > start_ticks_ ? Scale(ticks - start_ticks_) : 0;
+  }
+  uint64_t DurationNs(uint64_t ticks) const { return Scale(ticks); }
+
+ private:
+  __extension__ using Wide = unsigned __int128;  // GCC and Clang: a 64x64->128 multiply
+  uint64_t Scale(uint64_t ticks) const {
+    return static_cast<uint64_t>((static_cast<Wide>(ticks) * mult_) >> 48);
+  }
+  uint64_t start_ticks_;
+  uint64_t mult_;
+};
+
 // The Event view of call records (REQUIRES IsCallRecord for every row). Each Event field a
 // Linux call uses has one wire field; `arg` carries whichever of offset, new_size, count and
 // alignment the operation has. The encoder reads only the fields the operation's kOpInfo mask
 // lists, so that mapping needs no knowledge of the operation.
 struct WireAccess {
   using Row = WireRecord;
-  ClockConversion clock;
+  explicit WireAccess(const ClockConversion& conversion) : clock(conversion) {}
+  FixedClock clock;
 
   Op op(const WireRecord& r) const { return static_cast<Op>(r.op); }
   uint64_t thread(const WireRecord& r) const { return r.tid; }
