@@ -13,18 +13,6 @@ HeapLedger::HeapLedger(HeapBackend* heap, bool concurrent) : heap_(heap), concur
   for (size_t i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>());
 }
 
-HeapLedger::Shard& HeapLedger::ShardOf(uint64_t recorded) {
-  if (!concurrent_) return *shards_[0];
-  // Top bits of a multiplicative hash with another multiplier than BlockTable's: with the same
-  // one, every key of a shard would share the top bits its table indexes by, and crowd into a
-  // 64th of the slots (linear probing then took 45% of a threaded replay).
-  return *shards_[(recorded * 0xC2B2AE3D27D4EB4Full) >> 58];
-}
-
-std::unique_lock<std::mutex> HeapLedger::Lock(std::mutex& mu) const {
-  return concurrent_ ? std::unique_lock<std::mutex>(mu) : std::unique_lock<std::mutex>();
-}
-
 void HeapLedger::CountCall() {
   auto lock = Lock(live_mu_);
   ++heap_calls_;
