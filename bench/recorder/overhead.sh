@@ -3,7 +3,7 @@
 #
 #   bench/recorder/overhead.sh [--vmrecord PATH] [--runs N] [--threads T] [--calls C]
 #
-# Prints, per tool: median wall time of N runs, slowdown (median / plain median), the trace
+# Prints, per tool: median wall time of N runs (the tools interleaved run by run), slowdown (median / plain median), the trace
 # size and trace bytes per recorded event (heaptrack: output file size / its allocation count
 # from heaptrack_print). Target: vmrecord's slowdown <= 1/5 of heaptrack's.
 # Wall time is "total until the trace is written" for both tools (heaptrack also post-processes
@@ -42,27 +42,31 @@ prog=("$work/malloc_workload" "$threads" "$calls")
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-time_runs() {  # name, command...
+time_one() {  # name, command...: appends one wall time (and vmrecord's own figure)
   local name=$1; shift
-  : > "$work/$name.times"
-  : > "$work/$name.command"
-  for ((i = 0; i < runs; i++)); do
-    local t0 t1
-    t0=$(now)
-    "$@" > /dev/null 2> "$work/$name.stderr"
-    t1=$(now)
-    echo "$t1 - $t0" | bc -l >> "$work/$name.times"
-    sed -n 's/.*command exited \([0-9.]*\) s.*/\1/p' "$work/$name.stderr" >> "$work/$name.command"
-  done
-  median < "$work/$name.times"
+  local t0 t1
+  t0=$(now)
+  "$@" > /dev/null 2> "$work/$name.stderr"
+  t1=$(now)
+  echo "$t1 - $t0" | bc -l >> "$work/$name.times"
+  sed -n 's/.*command exited \([0-9.]*\) s.*/\1/p' "$work/$name.stderr" >> "$work/$name.command"
 }
 
-plain=$(time_runs plain "${prog[@]}")
-vm=$(time_runs vmrecord "$vmrecord" -o "$work/trace.pb" -- "${prog[@]}")
+# The three are interleaved run by run, so that a change in machine speed during the script
+# (common on this shared machine) affects all of them alike.
+for name in plain vmrecord heaptrack; do : > "$work/$name.times"; : > "$work/$name.command"; done
+for ((i = 0; i < runs; i++)); do
+  time_one plain "${prog[@]}"
+  time_one vmrecord "$vmrecord" -o "$work/trace.pb" -- "${prog[@]}"
+  rm -f "$work"/heaptrack.out*
+  time_one heaptrack heaptrack -o "$work/heaptrack.out" "${prog[@]}"
+done
+plain=$(median < "$work/plain.times")
+vm=$(median < "$work/vmrecord.times")
+ht=$(median < "$work/heaptrack.times")
 vm_command=$(median < "$work/vmrecord.command")
 vm_events=$(sed -n 's/^vmrecord: \([0-9]*\) events.*/\1/p' "$work/vmrecord.stderr")
 vm_bytes=$(stat -c %s "$work/trace.pb")
-ht=$(time_runs heaptrack heaptrack -o "$work/heaptrack.out" "${prog[@]}")
 ht_file=$(ls "$work"/heaptrack.out* | head -1)
 ht_bytes=$(stat -c %s "$ht_file")
 ht_allocs=$(heaptrack_print -f "$ht_file" 2>/dev/null |

@@ -7,6 +7,9 @@
 // BM_Replay10M/<backend>: a 10M-event trace of the same mix with the live set bounded to
 //   kBoundedLive reservations and kBoundedLive heap blocks (EventMix::set_max_live), so every
 //   backend can hold it. Reports events/s.
+// BM_Replay10MServerGc/<backend>: a 10M-event `vmreplay synth --profile=server-gc` trace (the
+//   synthetic CLR process: 4 GC heaps, allocation and GC cycles over simulated hours; 45 % VM
+//   calls, 52 % IHostMalloc calls). Reports events/s.
 // BM_ReplayMemory/<heap>/<events>: the replayer's peak RSS growth while replaying the bounded
 //   mix on sim at 1M and 10M events. Streaming replay keeps memory proportional to the
 //   live set, not to the trace length, so the two figures should be about the same. Each run
@@ -36,6 +39,7 @@
 #include "proto/trace_writer.h"
 #include "replayer/replay_engine.h"
 #include "tests/support/event_mix.h"
+#include "traces/synth/synth.h"
 
 namespace vmreplay::replay {
 namespace {
@@ -78,6 +82,22 @@ const std::string& TracePath(size_t events, size_t max_live = 0) {
   return it->second;
 }
 
+// Writes (once) a 10M-event server-gc synth trace and returns its path.
+const std::string& ServerGcTracePath() {
+  static const std::string path = [] {
+    std::string p = "/tmp/vmreplay_replay_bench_" + std::to_string(getpid()) + "_server_gc.pb";
+    if (TempFiles().empty()) std::atexit(RemoveTempFiles);
+    TempFiles().push_back(p);
+    synth::SynthOptions o;
+    o.profile = synth::Profile::kServerGc;
+    o.duration_s = 86400;
+    o.max_events = 10 * kEvents;
+    if (!synth::Synthesize(o, {"bench_replayer"}, p).ok()) std::abort();
+    return p;
+  }();
+  return path;
+}
+
 ReplayOptions Options(const char* backend, const char* heap) {
   ReplayOptions o;
   o.backend = backend;
@@ -109,6 +129,10 @@ void BM_Replay(benchmark::State& state, const char* backend, const char* heap) {
 
 void BM_Replay10M(benchmark::State& state, const char* backend, const char* heap) {
   RunReplay(state, TracePath(10 * kEvents, kBoundedLive), Options(backend, heap));
+}
+
+void BM_Replay10MServerGc(benchmark::State& state, const char* backend, const char* heap) {
+  RunReplay(state, ServerGcTracePath(), Options(backend, heap));
 }
 
 // A "Vm...:" line of /proc/self/status, in bytes (0 if missing).
@@ -209,6 +233,19 @@ BENCHMARK_CAPTURE(BM_Replay10M, sim, "sim", "system")->Unit(benchmark::kSecond)-
 BENCHMARK_CAPTURE(BM_Replay10M, arena, "arena", "system")->Unit(benchmark::kSecond)->Iterations(1);
 BENCHMARK_CAPTURE(BM_Replay10M, os, "os", "system")->Unit(benchmark::kSecond)->Iterations(1);
 BENCHMARK_CAPTURE(BM_Replay10M, sim_boost, "sim", "boost")->Unit(benchmark::kSecond)->Iterations(1);
+
+BENCHMARK_CAPTURE(BM_Replay10MServerGc, sim, "sim", "system")
+    ->Unit(benchmark::kSecond)
+    ->Iterations(1);
+BENCHMARK_CAPTURE(BM_Replay10MServerGc, arena, "arena", "system")
+    ->Unit(benchmark::kSecond)
+    ->Iterations(1);
+BENCHMARK_CAPTURE(BM_Replay10MServerGc, os, "os", "system")
+    ->Unit(benchmark::kSecond)
+    ->Iterations(1);
+BENCHMARK_CAPTURE(BM_Replay10MServerGc, sim_boost, "sim", "boost")
+    ->Unit(benchmark::kSecond)
+    ->Iterations(1);
 
 BENCHMARK_CAPTURE(BM_ReplayMemory, system, "system")
     ->Arg(1'000'000)
