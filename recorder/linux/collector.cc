@@ -10,6 +10,7 @@
 #include <boost/interprocess/shared_memory_object.hpp>
 #include <cerrno>
 #include <chrono>
+#include <deque>
 #include <set>
 #include <string>
 
@@ -176,6 +177,18 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
   TraceDemultiplexer demux(options, static_cast<uint32_t>(root), clock.conversion, start_wall);
   SharedRingBuffer& ring = *segment.ring();
   std::set<uint32_t> dead;
+  // Processes known to be gone, and the ring position the reader must pass before their traces
+  // can be finished: every record a process wrote sits before the write position at any time
+  // after its death. (In order found, so positions only grow.) A recording of a shell script or
+  // a build would otherwise hold a file open per process image until the end, and run out of
+  // descriptors past `ulimit -n`. Our own children are reaped here; the others (a shell's
+  // children, reaped by the shell) are found gone by polling their pids.
+  std::deque<std::pair<uint32_t, uint64_t>> to_finish;
+  std::set<uint32_t> finishing;
+  auto finish_later = [&](uint32_t pid) {
+    if (finishing.insert(pid).second) to_finish.emplace_back(pid, ring.write_position());
+  };
+  auto last_poll = std::chrono::steady_clock::now();
   bool root_done = false;
   bool children_left = true;
   uint64_t stall_position = UINT64_MAX;
@@ -185,7 +198,13 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
     // Drain everything committed.
     uint64_t drained = 0;
     SharedRingBuffer::ReadResult r;
-    while ((r = ring.TryRead(&record)) == SharedRingBuffer::ReadResult::kRecord) {
+    for (;;) {
+      // Exactly at the boundary: a later process that reuses the pid has no record before it.
+      while (!to_finish.empty() && ring.read_position() >= to_finish.front().second) {
+        demux.FinishProcess(to_finish.front().first);
+        to_finish.pop_front();
+      }
+      if ((r = ring.TryRead(&record)) != SharedRingBuffer::ReadResult::kRecord) break;
       if (record.op == kWireProcessStart || drained % 4096 == 0) demux.NoteThread(record);
       demux.Handle(record);
       ++drained;
@@ -196,7 +215,7 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
       const pid_t pid = waitpid(-1, &status, WNOHANG);
       if (pid > 0) {
         dead.insert(static_cast<uint32_t>(pid));
-        demux.ProcessExited(static_cast<uint32_t>(pid));
+        finish_later(static_cast<uint32_t>(pid));
         if (pid == root) {
           root_done = true;
           result->exit_code = ExitCodeOf(status);
@@ -206,6 +225,15 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
       }
       if (pid < 0 && errno == ECHILD) children_left = false;
       break;
+    }
+    if (const auto now = std::chrono::steady_clock::now();
+        now - last_poll > std::chrono::milliseconds(10)) {
+      last_poll = now;
+      for (uint32_t pid : demux.UnfinishedPids()) {
+        if (finishing.count(pid) == 0 && kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH) {
+          finish_later(pid);
+        }
+      }
     }
     if (r == SharedRingBuffer::ReadResult::kEmpty && !children_left && root_done) break;
     if (r == SharedRingBuffer::ReadResult::kStalled) {

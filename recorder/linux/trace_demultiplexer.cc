@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 #include <sstream>
 #include <vector>
 
@@ -26,6 +27,8 @@ struct TraceDemultiplexer::ProcessTrace {
   // mostly come from one thread, so the last entry is the likely one).
   std::vector<WireRecord> pending;
   std::vector<TraceWriter::ThreadEvents> pending_threads;
+  std::set<uint64_t> threads;  // every thread seen, for the footer's names
+  bool finished = false;
 };
 
 TraceDemultiplexer::TraceDemultiplexer(const CollectorOptions& options, uint32_t root_pid,
@@ -50,12 +53,17 @@ void TraceDemultiplexer::Handle(const WireRecord& record) {
     return;
   }
   if (!IsCallRecord(record) || !OpenWriter(trace)) return;
+  if (trace.finished) {  // cannot happen: see collector.cc, where traces are finished early
+    Fail(Status::Error("vmrecord: a record of " + trace.path + " arrived after it was finished"));
+    return;
+  }
   trace.pending.push_back(record);
   if (trace.pending_threads.empty() || trace.pending_threads.back().thread != record.tid) {
     auto it = std::find_if(trace.pending_threads.begin(), trace.pending_threads.end(),
                            [&](const auto& t) { return t.thread == record.tid; });
     if (it == trace.pending_threads.end()) {
       trace.pending_threads.push_back({record.tid, 0});
+      trace.threads.insert(record.tid);
     } else {
       std::iter_swap(it, trace.pending_threads.end() - 1);
     }
@@ -76,11 +84,42 @@ void TraceDemultiplexer::Flush(ProcessTrace& trace) {
   trace.pending_threads.clear();
 }
 
-void TraceDemultiplexer::ProcessExited(uint32_t pid) {
+void TraceDemultiplexer::FinishProcess(uint32_t pid) {
   for (auto& [instance, trace] : instances_) {
-    if (trace->pid != pid || trace->writer == nullptr) continue;
-    Flush(*trace);
-    std::vector<WireRecord>().swap(trace->pending);
+    if (trace->pid == pid && !trace->finished) FinishTrace(*trace);
+  }
+}
+
+std::vector<uint32_t> TraceDemultiplexer::UnfinishedPids() const {
+  std::set<uint32_t> pids;
+  for (const auto& [instance, trace] : instances_) {
+    if (!trace->finished) pids.insert(trace->pid);
+  }
+  return {pids.begin(), pids.end()};
+}
+
+void TraceDemultiplexer::FinishTrace(ProcessTrace& trace) {
+  trace.finished = true;
+  if (!OpenWriter(trace)) return;  // already reported
+  proto::Footer footer;
+  footer.set_dropped_events(trace.dropped);
+  footer.set_end_time_unix_ns(WallNs());
+  for (uint64_t tid : trace.threads) {
+    auto name = thread_names_.find(tid);
+    if (name == thread_names_.end()) continue;
+    proto::ThreadInfo* info = footer.add_threads();
+    info->set_thread_id(tid);
+    info->set_name(name->second);
+  }
+  Flush(trace);
+  Status s = trace.writer->Finish(footer);
+  if (!s.ok()) Fail(s);
+  trace.writer.reset();  // its file, buffers and compression context
+  std::vector<WireRecord>().swap(trace.pending);
+  if (trace.path == options_.output_path) {
+    finished_paths_.insert(finished_paths_.begin(), trace.path);
+  } else {
+    finished_paths_.push_back(trace.path);
   }
 }
 
@@ -107,27 +146,10 @@ Status TraceDemultiplexer::Finish(RecordingResult* result) {
     none.instance = 0;  // never handed out to a process image
     TraceFor(none);
   }
-  const uint64_t end_wall = WallNs();
   for (auto& [instance, trace] : instances_) {
-    if (!OpenWriter(*trace)) continue;  // already reported
-    proto::Footer footer;
-    footer.set_dropped_events(trace->dropped);
-    footer.set_end_time_unix_ns(end_wall);
-    // The writer counts each trace's events per thread and keeps the names of its own.
-    for (const auto& [tid, name] : thread_names_) {
-      proto::ThreadInfo* info = footer.add_threads();
-      info->set_thread_id(tid);
-      info->set_name(name);
-    }
-    Flush(*trace);
-    Status s = trace->writer->Finish(footer);
-    if (!s.ok()) Fail(s);
-    if (trace->path == options_.output_path) {
-      result->trace_paths.insert(result->trace_paths.begin(), trace->path);
-    } else {
-      result->trace_paths.push_back(trace->path);
-    }
+    if (!trace->finished) FinishTrace(*trace);
   }
+  result->trace_paths = finished_paths_;
   result->events = events_;
   result->dropped_events = dropped_;
   return status_;

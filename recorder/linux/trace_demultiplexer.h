@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "proto/event.h"
 #include "proto/portable/column_encoder.h"
@@ -29,9 +30,12 @@ class TraceDemultiplexer {
   void Handle(const WireRecord& record);
   // A skipped slot: charged to the latest image of `pid`, or to the command's trace.
   void CountDropped(uint32_t pid);
-  // The process `pid` has exited: writes out what its images have pending and frees the
-  // buffer (records still in the ring for it are handled as usual).
-  void ProcessExited(uint32_t pid);
+  // Finishes the traces of every image of `pid` and frees what they held (file, buffers,
+  // compression context), so that a recording of many processes keeps neither files nor
+  // memory open for the dead ones. REQUIRES: no record of `pid` is left to Handle.
+  void FinishProcess(uint32_t pid);
+  // The pids that still have a trace to finish.
+  std::vector<uint32_t> UnfinishedPids() const;
   // Names the record's thread from /proc while it (probably) still exists; best effort.
   void NoteThread(const WireRecord& record);
   // Finishes every trace (the command's exists even if it recorded nothing) and fills the
@@ -46,6 +50,7 @@ class TraceDemultiplexer {
 
   void Fail(const Status& s);
   void Flush(ProcessTrace& trace);
+  void FinishTrace(ProcessTrace& trace);
   bool OpenWriter(ProcessTrace& trace);
   ProcessTrace& TraceFor(const WireRecord& record);
 
@@ -58,6 +63,7 @@ class TraceDemultiplexer {
   std::map<uint32_t, int> images_per_pid_;
   std::map<uint32_t, uint32_t> latest_by_pid_;
   std::map<uint64_t, std::string> thread_names_;
+  std::vector<std::string> finished_paths_;  // the command's first
   uint32_t last_instance_ = 0;
   ProcessTrace* last_trace_ = nullptr;  // instances_ owns it; entries are never removed
   ColumnEncoder encoder_;               // shared by every trace: one chunk is encoded at a time

@@ -2,6 +2,7 @@
 // the workload made.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -224,6 +225,41 @@ TEST_F(VmrecordTest, EveryCallBeforeSigkillIsInTheTrace) { RecordUntilKilled(dir
 TEST_F(VmrecordTest, FullRingMakesWritersWaitAndLosesNothing) {
   // A 1 MiB ring holds ~10k records; the workload makes 60k calls before it is killed.
   RecordUntilKilled(dir_, 30000, {"--ring-mb", "1"});
+}
+
+// A shell script starts more processes than vmrecord may keep files open: each trace is
+// finished once its process is gone (here the shell, not vmrecord, reaps them).
+TEST_F(VmrecordTest, ManyShortProcessesUnderALowDescriptorLimit) {
+  constexpr int kCommands = 100;  // each a /bin/true image (and a fork child, if not vforked)
+  const std::string trace = dir_ + "/shell.pb";
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = 64;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);  // inherited by vmrecord
+  const int rc = RunCommand(
+      {VMRECORD_BIN, "-o", trace, "--", "/bin/sh", "-c",
+       "i=0; while [ $i -lt " + std::to_string(kCommands) + " ]; do /bin/true; i=$((i+1)); done"},
+      {}, "", dir_ + "/shell.stderr");
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  ASSERT_EQ(rc, 0) << ReadFile(dir_ + "/shell.stderr");
+  const std::vector<std::string> traces = ListFiles(dir_, "shell.");
+  std::vector<std::string> pb;
+  for (const std::string& t : traces) {
+    if (t.size() > 3 && t.compare(t.size() - 3, 3, ".pb") == 0) pb.push_back(t);
+  }
+  EXPECT_GE(pb.size(), 1u + kCommands);  // more than the 64 descriptors allowed
+  size_t true_images = 0;
+  for (const std::string& t : pb) {
+    const TraceContents contents = ReadTrace(dir_ + "/" + t);
+    ASSERT_TRUE(contents.ok) << t << ": " << contents.error;
+    EXPECT_TRUE(contents.has_footer) << t;
+    if (contents.header.command_line_size() == 1 &&
+        contents.header.command_line(0) == "/bin/true") {
+      ++true_images;
+    }
+  }
+  EXPECT_EQ(true_images, static_cast<size_t>(kCommands));
 }
 
 TEST_F(VmrecordTest, ExitCodeAndMissingCommand) {
