@@ -47,6 +47,9 @@ Status Summarize(const std::string& path, TraceSummary* out) {
   VMREPLAY_RETURN_IF_ERROR(source->status());
   if (const proto::Footer* f = source->footer()) {
     s.has_footer = true;
+    for (const auto& t : f->threads()) {
+      if (!t.name().empty()) s.thread_names[t.thread_id()] = t.name();
+    }
     s.dropped_events = f->dropped_events();
   }
   *out = std::move(s);

@@ -18,7 +18,8 @@ struct TraceSummary {
   uint64_t file_size = 0;
   uint64_t events = 0;
   std::array<uint64_t, kOpCount> per_op{};
-  std::map<uint64_t, uint64_t> per_thread;  // thread id -> events
+  std::map<uint64_t, uint64_t> per_thread;       // thread id -> events
+  std::map<uint64_t, std::string> thread_names;  // from the footer, where the recorder knew them
   uint64_t first_timestamp_ns = 0;
   uint64_t last_end_ns = 0;   // latest timestamp + latency
   uint64_t failed_calls = 0;  // calls whose recorded outcome is an error

@@ -205,7 +205,6 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
         to_finish.pop_front();
       }
       if ((r = ring.TryRead(&record)) != SharedRingBuffer::ReadResult::kRecord) break;
-      if (record.op == kWireProcessStart || drained % 4096 == 0) demux.NoteThread(record);
       demux.Handle(record);
       ++drained;
     }

@@ -63,7 +63,7 @@ void TraceDemultiplexer::Handle(const WireRecord& record) {
                            [&](const auto& t) { return t.thread == record.tid; });
     if (it == trace.pending_threads.end()) {
       trace.pending_threads.push_back({record.tid, 0});
-      trace.threads.insert(record.tid);
+      if (trace.threads.insert(record.tid).second) NoteThread(record);
     } else {
       std::iter_swap(it, trace.pending_threads.end() - 1);
     }

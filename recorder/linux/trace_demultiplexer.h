@@ -36,8 +36,6 @@ class TraceDemultiplexer {
   void FinishProcess(uint32_t pid);
   // The pids that still have a trace to finish.
   std::vector<uint32_t> UnfinishedPids() const;
-  // Names the record's thread from /proc while it (probably) still exists; best effort.
-  void NoteThread(const WireRecord& record);
   // Finishes every trace (the command's exists even if it recorded nothing) and fills the
   // event counts and trace paths of *result. Returns the first error met while writing.
   Status Finish(RecordingResult* result);
@@ -50,6 +48,9 @@ class TraceDemultiplexer {
 
   void Fail(const Status& s);
   void Flush(ProcessTrace& trace);
+  // Names the record's thread from /proc, at its first record, while it (probably) still
+  // exists; best effort.
+  void NoteThread(const WireRecord& record);
   void FinishTrace(ProcessTrace& trace);
   bool OpenWriter(ProcessTrace& trace);
   ProcessTrace& TraceFor(const WireRecord& record);

@@ -78,7 +78,10 @@ int RunInfo(const std::vector<std::string>& args) {
       std::printf("  ... %zu more\n", s.per_thread.size() - 16);
       break;
     }
-    std::printf("  %-12" PRIu64 " %12" PRIu64 " events\n", tid, count);
+    auto name = s.thread_names.find(tid);
+    std::printf("  %-12" PRIu64 " %12" PRIu64 " events%s%s\n", tid, count,
+                name != s.thread_names.end() ? "  " : "",
+                name != s.thread_names.end() ? name->second.c_str() : "");
   }
   return kExitOk;
 }
