@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Recording overhead of vmrecord next to heaptrack on the same malloc-heavy workload.
+# Recording overhead of vmrecord next to heaptrack on the same workload: by default the
+# malloc-heavy malloc_workload.c, or any command given after --.
 #
-#   bench/recorder/overhead.sh [--vmrecord PATH] [--runs N] [--threads T] [--calls C]
+#   bench/recorder/overhead.sh [--vmrecord PATH] [--runs N] [--threads T] [--calls C] [-- CMD ARGS]
 #
-# Prints, per tool: median wall time of N runs (the tools interleaved run by run), slowdown (median / plain median), the trace
+# Prints, per tool: median wall time of N runs (the tools interleaved run by run), slowdown
+# (median / plain median), the trace
 # size and trace bytes per recorded event (heaptrack: output file size / its allocation count
 # from heaptrack_print). Target: vmrecord's slowdown <= 1/5 of heaptrack's.
 # Wall time is "total until the trace is written" for both tools (heaptrack also post-processes
@@ -16,13 +18,16 @@ vmrecord=""
 runs=5
 threads=2
 calls=1000000
+command_args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --vmrecord) vmrecord=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --calls) calls=$2; shift 2 ;;
-    *) echo "usage: $0 [--vmrecord PATH] [--runs N] [--threads T] [--calls C]" >&2; exit 2 ;;
+    --) shift; command_args=("$@"); break ;;
+    *) echo "usage: $0 [--vmrecord PATH] [--runs N] [--threads T] [--calls C] [-- CMD ARGS]" >&2
+       exit 2 ;;
   esac
 done
 if [[ -z "$vmrecord" ]]; then
@@ -36,8 +41,12 @@ command -v heaptrack >/dev/null || { echo "heaptrack is not installed" >&2; exit
 
 work=$(mktemp -d /tmp/vmrecord_overhead.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-cc -O2 -pthread -o "$work/malloc_workload" "$here/malloc_workload.c"
-prog=("$work/malloc_workload" "$threads" "$calls")
+if [[ ${#command_args[@]} -gt 0 ]]; then
+  prog=("${command_args[@]}")
+else
+  cc -O2 -pthread -o "$work/malloc_workload" "$here/malloc_workload.c"
+  prog=("$work/malloc_workload" "$threads" "$calls")
+fi
 
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
@@ -72,7 +81,11 @@ ht_bytes=$(stat -c %s "$ht_file")
 ht_allocs=$(heaptrack_print -f "$ht_file" 2>/dev/null |
   sed -n 's/^calls to allocation functions: \([0-9]*\).*/\1/p')
 
-printf 'workload: %s threads x %s malloc/free pairs; median of %s runs\n' "$threads" "$calls" "$runs"
+if [[ ${#command_args[@]} -gt 0 ]]; then
+  printf 'workload: %s; median of %s runs\n' "${command_args[*]}" "$runs"
+else
+  printf 'workload: %s threads x %s malloc/free pairs; median of %s runs\n' "$threads" "$calls" "$runs"
+fi
 printf '%-10s %10s %9s %12s %12s %11s\n' tool wall_s slowdown trace_bytes events bytes/event
 printf '%-10s %10.3f %9s %12s %12s %11s\n' plain "$plain" 1.00x - - -
 printf '%-10s %10.3f %8.2fx %12s %12s %11.2f\n' vmrecord "$vm" "$(echo "$vm / $plain" | bc -l)" \
