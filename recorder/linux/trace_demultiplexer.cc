@@ -52,11 +52,12 @@ void TraceDemultiplexer::Handle(const WireRecord& record) {
     trace.command_line.append(chunk, std::min<size_t>(record.size, sizeof chunk));
     return;
   }
-  if (!IsCallRecord(record) || !OpenWriter(trace)) return;
+  if (!IsCallRecord(record)) return;
   if (trace.finished) {  // cannot happen: see collector.cc, where traces are finished early
     Fail(Status::Error("vmrecord: a record of " + trace.path + " arrived after it was finished"));
     return;
   }
+  if (!OpenWriter(trace)) return;
   trace.pending.push_back(record);
   if (trace.pending_threads.empty() || trace.pending_threads.back().thread != record.tid) {
     auto it = std::find_if(trace.pending_threads.begin(), trace.pending_threads.end(),
