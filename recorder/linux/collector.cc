@@ -230,6 +230,7 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
       last_poll = now;
       for (uint32_t pid : demux.UnfinishedPids()) {
         if (finishing.count(pid) == 0 && kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH) {
+          dead.insert(pid);  // a slot it left claimed can be skipped (see below)
           finish_later(pid);
         }
       }
