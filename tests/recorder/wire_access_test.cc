@@ -105,7 +105,7 @@ TEST(WireAccessTest, FixedPointClockMatchesTheDoubleConversion) {
   const uint64_t hour_in_ticks = static_cast<uint64_t>(3600e9 / c.ns_per_tick);
   for (uint64_t ticks :
        {uint64_t{0}, uint64_t{1}, uint64_t{1000}, hour_in_ticks / 7, hour_in_ticks}) {
-    const uint64_t want = c.DurationNs(ticks);
+    const uint64_t want = static_cast<uint64_t>(static_cast<double>(ticks) * c.ns_per_tick);
     const uint64_t got = fixed.DurationNs(ticks);
     EXPECT_LE(got > want ? got - want : want - got, 1u) << ticks << " ticks";
     EXPECT_EQ(fixed.ToNs(c.start_ticks + ticks), got);

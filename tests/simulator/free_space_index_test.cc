@@ -8,6 +8,22 @@
 namespace vmreplay::sim {
 namespace {
 
+// The brute-force model's answer: the largest run of free units and the free total, in bytes.
+struct FreeRuns {
+  uint64_t largest = 0;
+  uint64_t total = 0;
+};
+FreeRuns RunsOf(const std::vector<bool>& free, uint64_t unit) {
+  FreeRuns r;
+  uint64_t run = 0;
+  for (bool f : free) {
+    run = f ? run + unit : 0;
+    r.total += f ? unit : 0;
+    r.largest = std::max(r.largest, run);
+  }
+  return r;
+}
+
 using Blocks = std::vector<std::pair<uint64_t, uint64_t>>;
 
 TEST(FreeSpaceIndexTest, FreeMergesAdjacentBlocks) {
@@ -103,16 +119,9 @@ TEST(FreeSpaceIndexTest, MatchesBruteForce) {
       ASSERT_EQ(index.CheckInvariants(), "");
     }
   }
-  uint64_t largest = 0;
-  uint64_t run = 0;
-  uint64_t total = 0;
-  for (bool f : free) {
-    run = f ? run + kUnit : 0;
-    total += f ? kUnit : 0;
-    largest = std::max(largest, run);
-  }
-  EXPECT_EQ(index.largest(), largest);
-  EXPECT_EQ(index.total(), total);
+  const FreeRuns want = RunsOf(free, kUnit);
+  EXPECT_EQ(index.largest(), want.largest);
+  EXPECT_EQ(index.total(), want.total);
   EXPECT_EQ(index.CheckInvariants(), "");
 }
 
@@ -166,16 +175,9 @@ TEST(FreeSpaceIndexTest, PlaceAllocateFreeMatchesBruteForce) {
       }
     }
     ASSERT_EQ(index.CheckInvariants(), "") << "step " << step;
-    uint64_t largest = 0;
-    uint64_t run = 0;
-    uint64_t total = 0;
-    for (bool f : free) {
-      run = f ? run + kUnit : 0;
-      total += f ? kUnit : 0;
-      largest = std::max(largest, run);
-    }
-    ASSERT_EQ(index.largest(), largest) << "step " << step;
-    ASSERT_EQ(index.total(), total) << "step " << step;
+    const FreeRuns want = RunsOf(free, kUnit);
+    ASSERT_EQ(index.largest(), want.largest) << "step " << step;
+    ASSERT_EQ(index.total(), want.total) << "step " << step;
   }
 }
 
