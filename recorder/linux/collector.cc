@@ -1,7 +1,9 @@
 #include "recorder/linux/collector.h"
 
+#include <linux/membarrier.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,11 +16,12 @@
 #include <set>
 #include <string>
 
+#include "recorder/linux/call_record.h"
 #include "recorder/linux/launcher.h"
-#include "recorder/linux/shared_ring_buffer.h"
+#include "recorder/linux/record_merger.h"
+#include "recorder/linux/ring_directory.h"
 #include "recorder/linux/system_info.h"
 #include "recorder/linux/trace_demultiplexer.h"
-#include "recorder/linux/wire_event.h"
 
 namespace vmreplay::recorder {
 namespace {
@@ -57,6 +60,16 @@ SessionClockInfo ChooseClock(uint64_t start_mono_ns) {
   return info;
 }
 
+// Whether Calibrate would no longer sleep.
+bool CalibrationDue(const SessionClockInfo& info) {
+#if defined(__x86_64__)
+  return info.kind != kClockTsc || MonotonicNs() - info.anchor_mono_ns >= kCalibrationNs;
+#else
+  (void)info;
+  return true;
+#endif
+}
+
 // TSC only: measures ticks against CLOCK_MONOTONIC from the anchor to at least kCalibrationNs
 // later (sleeping for what is left of that), and sets the conversion from it.
 void Calibrate(uint64_t start_mono_ns, SessionClockInfo* info) {
@@ -86,19 +99,37 @@ void Calibrate(uint64_t start_mono_ns, SessionClockInfo* info) {
 #endif
 }
 
-// The shared segment: session header + ring, created by the collector, removed on destruction.
+bool MembarrierAvailable() {
+  const long commands = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+  return commands > 0 && (commands & MEMBARRIER_CMD_GLOBAL_EXPEDITED) != 0;
+}
+
+uint64_t FloorPowerOfTwo(uint64_t v) {
+  uint64_t p = 1;
+  while (p * 2 <= v) p *= 2;
+  return p;
+}
+
+// The shared segment: session header + rings, created by the collector, removed on
+// destruction.
 class Segment {
  public:
   ~Segment() {
     if (!name_.empty()) bip::shared_memory_object::remove(name_.c_str());
   }
 
-  Status Create(uint64_t ring_bytes, uint64_t start_mono_ns, const SessionClockInfo& clock) {
+  Status Create(const CollectorOptions& options, uint64_t start_mono_ns,
+                const SessionClockInfo& clock) {
     static int counter = 0;
     name_ = "/vmrecord." + std::to_string(getpid()) + "." + std::to_string(counter++);
-    const uint64_t capacity = SharedRingBuffer::CapacityFor(ring_bytes);
-    if (capacity == 0) return Status::Error("vmrecord: --ring-mb too small");
-    const uint64_t bytes = kSessionHeaderBytes + SharedRingBuffer::BytesFor(capacity);
+    const uint64_t ring_words = FloorPowerOfTwo(options.ring_bytes / 8);
+    if (ring_words < RingDirectory::kMinRingWords || options.shared_rings == 0) {
+      return Status::Error("vmrecord: rings too small (at least " +
+                           std::to_string(RingDirectory::kMinRingWords * 8) +
+                           " bytes and one shared ring)");
+    }
+    const uint64_t bytes =
+        RingDirectory::SegmentBytesFor(options.rings, options.shared_rings, ring_words);
     try {
       bip::shared_memory_object::remove(name_.c_str());
       bip::shared_memory_object shm(bip::create_only, name_.c_str(), bip::read_write);
@@ -108,20 +139,21 @@ class Segment {
       return Status::Error("vmrecord: cannot create shared memory " + name_ + ": " + e.what());
     }
     auto* base = static_cast<unsigned char*>(region_.get_address());
-    // A new shared memory object reads as zeros (POSIX ftruncate), so the ring's slots need
-    // no formatting: their pages are faulted in as the ring first fills.
-    ring_ = SharedRingBuffer::Initialize(base + kSessionHeaderBytes, bytes - kSessionHeaderBytes,
-                                         capacity, SharedRingBuffer::Region::kZeroFilled);
-    if (ring_ == nullptr) return Status::Error("vmrecord: cannot format the ring");
+    // A new shared memory object reads as zeros (POSIX ftruncate), so the rings need no
+    // formatting: an all-zero ring is an empty free one, and pages are touched only when used.
     session_ = new (base) SessionHeader();
     session_->version = kWireVersion;
     session_->collector_pid = static_cast<uint32_t>(getpid());
     session_->start_mono_ns = start_mono_ns;
     session_->clock = clock.kind;
+    session_->fence =
+        !options.fence_per_record && MembarrierAvailable() ? kFenceMembarrier : kFencePerRecord;
     // start_ticks and ns_per_tick are filled in by SetConversion once the clock is calibrated.
-    session_->ring_offset = kSessionHeaderBytes;
-    session_->ring_bytes = bytes - kSessionHeaderBytes;
     session_->next_instance.store(1, std::memory_order_relaxed);
+    if (!RingDirectory::Format(session_, bytes, options.rings, options.shared_rings, ring_words) ||
+        !rings_.Attach(session_, bytes)) {
+      return Status::Error("vmrecord: cannot lay out the rings");
+    }
     std::atomic_thread_fence(std::memory_order_release);
     session_->magic = kSessionMagic;
     return Status::Ok();
@@ -134,14 +166,25 @@ class Segment {
   }
 
   const std::string& name() const { return name_; }
-  SharedRingBuffer* ring() { return ring_; }
+  const RingDirectory& rings() const { return rings_; }
+  bool membarrier() const { return session_->fence == kFenceMembarrier; }
 
  private:
   std::string name_;
   bip::mapped_region region_;
   SessionHeader* session_ = nullptr;
-  SharedRingBuffer* ring_ = nullptr;
+  RingDirectory rings_;
 };
+
+// Whether thread `tid` of process `pid` is gone (a writer that can never publish again).
+bool ThreadGone(uint32_t pid, uint32_t tid) {
+  return syscall(SYS_tgkill, static_cast<pid_t>(pid), static_cast<pid_t>(tid), 0) == -1 &&
+         errno == ESRCH;
+}
+
+// How long a pending mark must stay unchanged before its writer's liveness is checked: far
+// longer than any record takes, short enough not to hold the watermark back noticeably.
+constexpr auto kWriterStall = std::chrono::milliseconds(5);
 
 }  // namespace
 
@@ -150,9 +193,10 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
   const uint64_t start_wall = WallNs();
   Segment segment;
   SessionClockInfo clock = ChooseClock(start_mono);
-  VMREPLAY_RETURN_IF_ERROR(segment.Create(options.ring_bytes, start_mono, clock));
+  VMREPLAY_RETURN_IF_ERROR(segment.Create(options, start_mono, clock));
+  result->membarrier = segment.membarrier();
 
-  // Reap every descendant, not only the direct child: their records share the ring and the
+  // Reap every descendant, not only the direct child: their records share the segment and the
   // recording is complete only when all of them are gone.
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   // Like system(): a terminal's ^C or ^\ goes to the command; the collector stays to save.
@@ -172,41 +216,42 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
     return launched;
   }
 
-  Calibrate(start_mono, &clock);
-  segment.SetConversion(clock.conversion);
-  TraceDemultiplexer demux(options, static_cast<uint32_t>(root), clock.conversion, start_wall);
-  SharedRingBuffer& ring = *segment.ring();
+  // The TSC is calibrated while the command runs and the rings are drained: records are held
+  // until then (kCalibrationNs of them), rather than leave the writers waiting for ring space.
+  TraceDemultiplexer demux(options, static_cast<uint32_t>(root), start_wall);
+  bool calibrated = false;
+  auto calibrate = [&] {
+    Calibrate(start_mono, &clock);
+    segment.SetConversion(clock.conversion);
+    demux.SetClock(clock.conversion);
+    calibrated = true;
+  };
+  RecordMerger merger(segment.rings(),
+                      {.use_tsc = clock.kind == kClockTsc, .membarrier = segment.membarrier()});
+  auto sink = [&](const CallRecord& record) { demux.Handle(record); };
+  auto lost = [&](uint32_t pid) { demux.CountDropped(pid); };
   std::set<uint32_t> dead;
-  // Processes known to be gone, and the ring position the reader must pass before their traces
-  // can be finished: every record a process wrote sits before the write position at any time
-  // after its death. (In order found, so positions only grow.) A recording of a shell script or
-  // a build would otherwise hold a file open per process image until the end, and run out of
+  // Processes known to be gone, with the session clock when that became known: every record
+  // they published has a smaller key, so once the merge's watermark passes it their traces can
+  // be finished (in order found, so clocks only grow). A recording of a shell script or a build
+  // would otherwise hold a file open per process image until the end, and run out of
   // descriptors past `ulimit -n`. Our own children are reaped here; the others (a shell's
   // children, reaped by the shell) are found gone by polling their pids.
   std::deque<std::pair<uint32_t, uint64_t>> to_finish;
   std::set<uint32_t> finishing;
   auto finish_later = [&](uint32_t pid) {
-    if (finishing.insert(pid).second) to_finish.emplace_back(pid, ring.write_position());
+    if (finishing.insert(pid).second) to_finish.emplace_back(pid, merger.ClockNow());
   };
   auto last_poll = std::chrono::steady_clock::now();
+  auto last_recycle = last_poll;
   bool root_done = false;
   bool children_left = true;
-  uint64_t stall_position = UINT64_MAX;
-  auto stall_since = std::chrono::steady_clock::now();
-  WireRecord record;
   for (;;) {
-    // Drain everything committed.
-    uint64_t drained = 0;
-    SharedRingBuffer::ReadResult r;
-    for (;;) {
-      // Exactly at the boundary: a later process that reuses the pid has no record before it.
-      while (!to_finish.empty() && ring.read_position() >= to_finish.front().second) {
-        demux.FinishProcess(to_finish.front().first);
-        to_finish.pop_front();
-      }
-      if ((r = ring.TryRead(&record)) != SharedRingBuffer::ReadResult::kRecord) break;
-      demux.Handle(record);
-      ++drained;
+    const RecordMerger::RoundStats round = merger.Round(sink);
+    if (!calibrated && CalibrationDue(clock)) calibrate();
+    while (calibrated && !to_finish.empty() && merger.watermark() > to_finish.front().second) {
+      demux.FinishProcess(to_finish.front().first);
+      to_finish.pop_front();
     }
     // Reap.
     for (;;) {
@@ -225,44 +270,47 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
       if (pid < 0 && errno == ECHILD) children_left = false;
       break;
     }
-    if (const auto now = std::chrono::steady_clock::now();
-        now - last_poll > std::chrono::milliseconds(10)) {
+    const bool everyone_gone = root_done && !children_left;
+    if (everyone_gone) {
+      // Every mark left belongs to a dead writer.
+      merger.ClearDeadWriters(
+          std::chrono::milliseconds(0), [](uint32_t, uint32_t) { return true; }, lost);
+      if (merger.drained()) break;
+      continue;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_poll > std::chrono::milliseconds(10)) {
       last_poll = now;
       for (uint32_t pid : demux.UnfinishedPids()) {
         if (finishing.count(pid) == 0 && kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH) {
-          dead.insert(pid);  // a slot it left claimed can be skipped (see below)
+          dead.insert(pid);
           finish_later(pid);
         }
       }
+      // Writers that died with a record in progress: reaped processes at once, the others
+      // (a thread killed by another's exec, a process reaped by someone else) once their mark
+      // has stayed long enough for a liveness check.
+      merger.ClearDeadWriters(
+          std::chrono::milliseconds(0),
+          [&](uint32_t pid, uint32_t) { return dead.count(pid) != 0; }, lost);
+      merger.ClearDeadWriters(kWriterStall, &ThreadGone, lost);
     }
-    if (r == SharedRingBuffer::ReadResult::kEmpty && !children_left && root_done) break;
-    if (r == SharedRingBuffer::ReadResult::kStalled) {
-      const auto now = std::chrono::steady_clock::now();
-      if (ring.read_position() != stall_position) {
-        stall_position = ring.read_position();
-        stall_since = now;
-      }
-      const uint32_t owner = ring.StalledOwner();
-      const bool grace_over = now - stall_since > std::chrono::milliseconds(options.stall_grace_ms);
-      // A dead writer can never commit; a writer between Reserve and Claim is unknown, and is
-      // presumed dead after the grace period once some recorded process has died.
-      const bool skip = !children_left || (owner != 0 && dead.count(owner) != 0) ||
-                        (owner == 0 && grace_over && !dead.empty());
-      // A writer that died inside a call it had reserved a place for (free, munmap) lost
-      // nothing: the call never returned. Anything else skipped is a lost record.
-      const bool inside_call = ring.StalledInsideCall();
-      if (skip && ring.SkipStalled()) {
-        if (!inside_call) demux.CountDropped(owner);
-        continue;
-      }
+    if (now - last_recycle > std::chrono::milliseconds(50)) {
+      last_recycle = now;
+      merger.RecycleRings(&ThreadGone);
     }
-    if (drained == 0) {
-      timespec ts{0, 500 * 1000};
+    // Sleep when there was little to do: a round fences every writer, so rounds are paced.
+    if (round.emitted == 0 || (round.emitted < 8192 && round.fullest < 0.25)) {
+      timespec ts{0, (round.emitted == 0 ? 500 : 200) * 1000};
       nanosleep(&ts, nullptr);
     }
   }
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGQUIT, &old_quit, nullptr);
+  if (!calibrated) calibrate();  // waits for what is left of the calibration interval
+  result->late_records = merger.late_records();
+  result->corruption = merger.corruption();
+  result->unreadable_words = merger.unreadable_words();
   const Status finished = demux.Finish(result);
   result->written_seconds = static_cast<double>(MonotonicNs() - start_mono) * 1e-9;
   return finished;

@@ -10,8 +10,9 @@
 //    every call made while a hook is already active on this thread invisible: the recorder's
 //    own calls (Boost.Interprocess mapping the ring, dlsym) and calls the real allocator makes
 //    internally are forwarded, never recorded (heaptrack's recursion guard).
-//  - A recorded call takes no lock and allocates nothing: it times the real call, fills one
-//    WireRecord and copies it into the shared ring. errno is preserved as the real call left it.
+//  - A recorded call takes no lock and allocates nothing: it times the real call and writes one
+//    record of a few words into its thread's own ring (recording_session.h). errno is
+//    preserved as the real call left it.
 //
 // Calls glibc makes internally (malloc's own mmap/munmap/madvise, thread stacks, ld.so mapping
 // libraries) do not go through the dynamic symbol table and so never reach these hooks: the
@@ -58,8 +59,6 @@ RealAllocator g_real;
 enum ResolveState : int { kUnresolved, kResolving, kResolved };
 std::atomic<int> g_resolve_state{kUnresolved};
 
-thread_local int t_guard __attribute__((tls_model("initial-exec"))) = 0;
-
 inline bool RealReady() {
   return __builtin_expect(g_resolve_state.load(std::memory_order_acquire) == kResolved, 1);
 }
@@ -99,7 +98,7 @@ void WaitForReal() {
   }
 }
 
-// Enter() == true: this call is recorded and the guard is held until Finish().
+// Enter() == true: this call is recorded and the guard is held until Leave().
 inline bool Enter() {
   if (t_guard != 0) return false;
   ++t_guard;
@@ -109,56 +108,25 @@ inline bool Enter() {
   }
   return true;
 }
+inline void Leave() { --t_guard; }
 
-// Where a call's record takes its place in the ring, which is its place in the trace's order.
-enum class Order {
-  // Everything but releases: what the call returns exists only once it has returned.
-  kAfterCall,
-  // free and munmap: the place is taken before the call, so the release comes before any
-  // allocation that another thread makes of the same memory as soon as it is released.
-  // (realloc and mremap both release and allocate; they stay kAfterCall, which orders their
-  // result correctly and leaves the old block's release racing, as in heaptrack.)
-  kBeforeCall,
-};
-
-// One recorded call: timestamps it, and on Finish() emits it and restores errno.
-class RecordedCall {
+// errno across a recorded call: as the call left it if the call failed, else as it was before
+// (recording may touch errno while it waits for ring space).
+class ErrnoKeeper {
  public:
-  explicit RecordedCall(WireOp op, Order order = Order::kAfterCall) : saved_errno_(errno) {
-    if (order == Order::kBeforeCall) {
-      reserved_ = true;
-      position_ = ReserveBeforeCall();
-    }
-    record_.op = op;
-    errno = 0;
-    record_.timestamp = Now();
+  ErrnoKeeper() : saved_(errno) {}
+  // Right after the call: the error to record (0 unless `failed`).
+  uint32_t CallError(bool failed) {
+    call_errno_ = errno;
+    failed_ = failed;
+    return failed ? static_cast<uint32_t>(call_errno_) : 0;
   }
-  RecordedCall(const RecordedCall&) = delete;
-  RecordedCall& operator=(const RecordedCall&) = delete;
-
-  WireRecord& record() { return record_; }
-
-  // `failed`: the call reported failure through errno; `error` is what to record.
-  void Finish(bool failed, uint32_t error) {
-    const int call_errno = errno;
-    record_.latency = Now() - record_.timestamp;
-    record_.error = error;
-    if (reserved_) {
-      EmitAt(position_, &record_);
-    } else {
-      Emit(&record_);
-    }
-    errno = failed ? call_errno : saved_errno_;
-    --t_guard;
-  }
-  // For calls that fail with errno.
-  void FinishErrno(bool failed) { Finish(failed, failed ? static_cast<uint32_t>(errno) : 0); }
+  ~ErrnoKeeper() { errno = failed_ ? call_errno_ : saved_; }
 
  private:
-  WireRecord record_{};
-  int saved_errno_;
-  bool reserved_ = false;
-  uint64_t position_ = 0;
+  int saved_;
+  int call_errno_ = 0;
+  bool failed_ = false;
 };
 
 inline uint64_t U(const void* p) { return reinterpret_cast<uint64_t>(p); }
@@ -196,17 +164,37 @@ inline long L(const void* p) { return reinterpret_cast<long>(p); }
 inline long L(uint64_t v) { return static_cast<long>(v); }
 inline void* P(long r) { return reinterpret_cast<void*>(r); }
 
-// A traced or untraced system call of the mmap family. Returns the raw result (-1 and errno
-// set on failure, as syscall(2) does).
-template <typename Fill>
-long VmCall(WireOp op, Order order, long nr, long a, long b, long c, long d, long e, long f,
-            Fill&& fill) {
+// A system call of the mmap family that takes effect by returning: recorded after it returns,
+// with the payload words `payload(result)`. Returns the raw result (-1 and errno set on
+// failure, as syscall(2) does).
+template <typename Payload>
+long RecordedVmCall(uint8_t op, long nr, long a, long b, long c, long d, long e, long f,
+                    Payload&& payload) {
   if (!Enter()) return vmrecord_untraced_syscall(nr, a, b, c, d, e, f);
-  RecordedCall call(op, order);
-  const long r = vmrecord_traced_syscall(nr, a, b, c, d, e, f);
-  fill(call.record(), r);
-  call.FinishErrno(r == -1);
+  long r;
+  {
+    ErrnoKeeper keep;
+    const uint64_t entry = Now();
+    r = vmrecord_traced_syscall(nr, a, b, c, d, e, f);
+    EmitAfterCall(op, entry, keep.CallError(r == -1), payload(r));
+  }
+  Leave();
   return r;
+}
+
+// An allocation of the malloc family (everything but free, realloc, posix_memalign): recorded
+// after it returns, failed when it returns NULL.
+template <typename Call, typename... Args>
+void* RecordedAlloc(uint8_t op, Call&& call, Args... args) {
+  void* p;
+  {
+    ErrnoKeeper keep;
+    const uint64_t entry = Now();
+    p = call();
+    EmitAfterCall(op, entry, keep.CallError(p == nullptr), Words(args..., U(p)));
+  }
+  Leave();
+  return p;
 }
 
 }  // namespace
@@ -216,27 +204,31 @@ extern "C" {
 // ---- Virtual memory -------------------------------------------------------------------------
 
 VMRECORD_EXPORT void* mmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset) {
-  return P(VmCall(kWireMmap, Order::kAfterCall, SYS_mmap, L(addr), L(length), prot, flags, fd,
-                  offset, [&](WireRecord& r, long result) {
-                    r.addr = U(addr);
-                    r.size = length;
-                    r.protect = static_cast<uint32_t>(prot);
-                    r.flags = static_cast<uint32_t>(flags);
-                    r.fd = fd;
-                    r.arg = static_cast<uint64_t>(offset);
-                    r.result = static_cast<uint64_t>(result);
-                  }));
+  return P(RecordedVmCall(
+      kWireMmap, SYS_mmap, L(addr), L(length), prot, flags, fd, offset, [&](long result) {
+        return Words(U(addr), length,
+                     static_cast<uint32_t>(prot) | uint64_t{static_cast<uint32_t>(flags)} << 32, fd,
+                     offset, result);
+      }));
 }
 
 VMRECORD_EXPORT void* mmap64(void* addr, size_t length, int prot, int flags, int fd, off64_t offset)
     __attribute__((alias("mmap")));
 
+// A release: its record takes its place before the call (ReleaseRecord).
 VMRECORD_EXPORT int munmap(void* addr, size_t length) {
-  return static_cast<int>(VmCall(kWireMunmap, Order::kBeforeCall, SYS_munmap, L(addr), L(length), 0,
-                                 0, 0, 0, [&](WireRecord& r, long) {
-                                   r.addr = U(addr);
-                                   r.size = length;
-                                 }));
+  if (!Enter()) {
+    return static_cast<int>(vmrecord_untraced_syscall(SYS_munmap, L(addr), L(length), 0, 0, 0, 0));
+  }
+  long r;
+  {
+    ErrnoKeeper keep;
+    ReleaseRecord record(2);
+    r = vmrecord_traced_syscall(SYS_munmap, L(addr), L(length), 0, 0, 0, 0);
+    record.Finish(kWireMunmap, keep.CallError(r == -1), Words(U(addr), length));
+  }
+  Leave();
+  return static_cast<int>(r);
 }
 
 VMRECORD_EXPORT void* mremap(void* old_address, size_t old_size, size_t new_size, int flags, ...) {
@@ -247,33 +239,23 @@ VMRECORD_EXPORT void* mremap(void* old_address, size_t old_size, size_t new_size
     new_address = va_arg(ap, void*);
     va_end(ap);
   }
-  return P(VmCall(kWireMremap, Order::kAfterCall, SYS_mremap, L(old_address), L(old_size),
-                  L(new_size), flags, L(new_address), 0, [&](WireRecord& r, long result) {
-                    r.addr = U(old_address);
-                    r.size = old_size;
-                    r.arg = new_size;
-                    r.flags = static_cast<uint32_t>(flags);
-                    r.new_addr = U(new_address);
-                    r.result = static_cast<uint64_t>(result);
-                  }));
+  return P(RecordedVmCall(kWireMremap, SYS_mremap, L(old_address), L(old_size), L(new_size), flags,
+                          L(new_address), 0, [&](long result) {
+                            return Words(U(old_address), old_size, new_size,
+                                         static_cast<uint32_t>(flags), U(new_address), result);
+                          }));
 }
 
 VMRECORD_EXPORT int mprotect(void* addr, size_t length, int prot) {
-  return static_cast<int>(VmCall(kWireMprotect, Order::kAfterCall, SYS_mprotect, L(addr), L(length),
-                                 prot, 0, 0, 0, [&](WireRecord& r, long) {
-                                   r.addr = U(addr);
-                                   r.size = length;
-                                   r.protect = static_cast<uint32_t>(prot);
-                                 }));
+  return static_cast<int>(
+      RecordedVmCall(kWireMprotect, SYS_mprotect, L(addr), L(length), prot, 0, 0, 0,
+                     [&](long) { return Words(U(addr), length, static_cast<uint32_t>(prot)); }));
 }
 
 VMRECORD_EXPORT int madvise(void* addr, size_t length, int advice) {
-  return static_cast<int>(VmCall(kWireMadvise, Order::kAfterCall, SYS_madvise, L(addr), L(length),
-                                 advice, 0, 0, 0, [&](WireRecord& r, long) {
-                                   r.addr = U(addr);
-                                   r.size = length;
-                                   r.flags = static_cast<uint32_t>(advice);
-                                 }));
+  return static_cast<int>(
+      RecordedVmCall(kWireMadvise, SYS_madvise, L(addr), L(length), advice, 0, 0, 0,
+                     [&](long) { return Words(U(addr), length, static_cast<uint32_t>(advice)); }));
 }
 
 // ---- Heap -----------------------------------------------------------------------------------
@@ -281,12 +263,8 @@ VMRECORD_EXPORT int madvise(void* addr, size_t length, int advice) {
 VMRECORD_EXPORT void* malloc(size_t size) {
   if (!RealReady() && !ResolveReal()) return BootstrapAllocator::Allocate(size);
   if (!Enter()) return g_real.malloc(size);
-  RecordedCall call(kWireMalloc);
-  void* p = g_real.malloc(size);
-  call.record().size = size;
-  call.record().result = U(p);
-  call.FinishErrno(p == nullptr);
-  return p;
+  return RecordedAlloc(
+      kWireMalloc, [&] { return g_real.malloc(size); }, size);
 }
 
 VMRECORD_EXPORT void* calloc(size_t count, size_t size) {
@@ -295,15 +273,11 @@ VMRECORD_EXPORT void* calloc(size_t count, size_t size) {
     return BootstrapAllocator::Allocate(count * size);  // bootstrap memory is zeroed
   }
   if (!Enter()) return g_real.calloc(count, size);
-  RecordedCall call(kWireCalloc);
-  void* p = g_real.calloc(count, size);
-  call.record().arg = count;
-  call.record().size = size;
-  call.record().result = U(p);
-  call.FinishErrno(p == nullptr);
-  return p;
+  return RecordedAlloc(
+      kWireCalloc, [&] { return g_real.calloc(count, size); }, count, size);
 }
 
+// A release: its record takes its place before the call (ReleaseRecord).
 VMRECORD_EXPORT void free(void* p) {
   if (p == nullptr) {
     // Still a call the program made: record it like any other (replay treats it as a no-op).
@@ -315,10 +289,13 @@ VMRECORD_EXPORT void free(void* p) {
     WaitForReal();
   }
   if (!Enter()) return g_real.free(p);
-  RecordedCall call(kWireFree, Order::kBeforeCall);
-  g_real.free(p);
-  call.record().addr = U(p);
-  call.Finish(false, 0);
+  {
+    ErrnoKeeper keep;
+    ReleaseRecord record(1);
+    g_real.free(p);
+    record.Finish(kWireFree, keep.CallError(false), Words(U(p)));
+  }
+  Leave();
 }
 
 VMRECORD_EXPORT void* realloc(void* p, size_t size) {
@@ -337,13 +314,16 @@ VMRECORD_EXPORT void* realloc(void* p, size_t size) {
     WaitForReal();
   }
   if (!Enter()) return g_real.realloc(p, size);
-  RecordedCall call(kWireRealloc);
-  void* q = g_real.realloc(p, size);
-  call.record().addr = U(p);
-  call.record().size = size;
-  call.record().result = U(q);
-  // realloc(p, 0) frees p and returns NULL: not a failure.
-  call.FinishErrno(q == nullptr && size != 0);
+  void* q;
+  {
+    ErrnoKeeper keep;
+    const uint64_t entry = Now();
+    q = g_real.realloc(p, size);
+    // realloc(p, 0) frees p and returns NULL: not a failure.
+    EmitAfterCall(kWireRealloc, entry, keep.CallError(q == nullptr && size != 0),
+                  Words(U(p), size, U(q)));
+  }
+  Leave();
   return q;
 }
 
@@ -353,12 +333,16 @@ VMRECORD_EXPORT int posix_memalign(void** out, size_t alignment, size_t size) {
     return *out != nullptr ? 0 : ENOMEM;
   }
   if (!Enter()) return g_real.posix_memalign(out, alignment, size);
-  RecordedCall call(kWirePosixMemalign);
-  const int rc = g_real.posix_memalign(out, alignment, size);
-  call.record().arg = alignment;
-  call.record().size = size;
-  call.record().result = rc == 0 ? U(*out) : 0;
-  call.Finish(false, static_cast<uint32_t>(rc));
+  int rc;
+  {
+    ErrnoKeeper keep;  // posix_memalign reports through its return value, not errno
+    const uint64_t entry = Now();
+    rc = g_real.posix_memalign(out, alignment, size);
+    keep.CallError(false);
+    EmitAfterCall(kWirePosixMemalign, entry, static_cast<uint32_t>(rc),
+                  Words(alignment, size, rc == 0 ? U(*out) : 0));
+  }
+  Leave();
   return rc;
 }
 
@@ -367,18 +351,13 @@ VMRECORD_EXPORT int posix_memalign(void** out, size_t alignment, size_t size) {
 namespace {
 // aligned_alloc, memalign, valloc and pvalloc share one shape: (alignment?, size) -> pointer.
 template <typename Real>
-void* AlignedCall(WireOp op, size_t alignment, size_t size, Real&& real) {
+void* AlignedCall(uint8_t op, size_t alignment, size_t size, Real&& real) {
   if (!RealReady() && !ResolveReal()) {
     return BootstrapAllocator::Allocate(size, alignment != 0 ? alignment : 4096);
   }
   if (!Enter()) return real();
-  RecordedCall call(op);
-  void* p = real();
-  call.record().arg = alignment;
-  call.record().size = size;
-  call.record().result = U(p);
-  call.FinishErrno(p == nullptr);
-  return p;
+  if (op == kWireValloc || op == kWirePvalloc) return RecordedAlloc(op, real, size);
+  return RecordedAlloc(op, real, alignment, size);
 }
 }  // namespace
 
@@ -408,5 +387,5 @@ VMRECORD_EXPORT void* pvalloc(size_t size) {
 // before any constructor of ours runs, so the environment is readable here.
 __attribute__((constructor)) static void VmrecordPreloadInit() {
   ResolveReal();
-  if (Enter()) --t_guard;  // Enter attached (and emitted the process start); nothing to record
+  if (Enter()) Leave();  // Enter attached (and emitted the process start); nothing to record
 }

@@ -1,10 +1,10 @@
 #include "recorder/linux/recording_session.h"
 
 #include <fcntl.h>
+#include <linux/membarrier.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,36 +15,39 @@
 #include <cstring>
 #include <new>
 
-#include "recorder/linux/shared_ring_buffer.h"
+#include "recorder/linux/ring_directory.h"
 
 extern char** environ;
 
 namespace vmreplay::recorder::preload {
+
+SessionState g_session_state;
+thread_local constinit ThreadWriter t_writer __attribute__((tls_model("initial-exec")));
+thread_local constinit int t_guard __attribute__((tls_model("initial-exec"))) = 0;
+
 namespace {
 
 namespace bip = boost::interprocess;
 
-enum State : int { kUnattached, kAttaching, kActive, kDisabled };
-
-std::atomic<int> g_state{kUnattached};
+using internal::g_attach_state;
+using internal::kActive;
+using internal::kAttaching;
+using internal::kDisabled;
+using internal::kUnattached;
 SessionHeader* g_session = nullptr;
-SharedRingBuffer* g_ring = nullptr;
-// Process identity; rewritten in a fork child before it records anything.
-uint32_t g_pid = 0;
-uint32_t g_instance = 0;
-bool g_use_tsc = false;
+RingDirectory g_rings;
+// Hands an exiting thread's ring back (RetireThreadRing); absent if no key was available.
+pthread_key_t g_thread_key;
+bool g_have_thread_key = false;
 
 // The mapping lives for the rest of the process: hooks run until the very last free during
 // exit, so it is constructed in static storage and never destroyed.
 alignas(bip::mapped_region) unsigned char g_region_storage[sizeof(bip::mapped_region)];
 
-// Cached gettid(). initial-exec: the variable sits in the static TLS block, so reading it
-// never calls __tls_get_addr (which may allocate).
-thread_local uint32_t t_tid __attribute__((tls_model("initial-exec"))) = 0;
+constexpr uint64_t kNoEntry = ~uint64_t{0};  // a control record: no call, no latency
 
-uint32_t Tid() {
-  if (t_tid == 0) t_tid = static_cast<uint32_t>(syscall(SYS_gettid));
-  return t_tid;
+uint64_t Identity(const ThreadWriter& w) {
+  return uint64_t{g_session_state.instance} << 32 | w.tid;
 }
 
 // Scans environ directly: getenv is fine too, but this makes "no allocation" obvious.
@@ -62,13 +65,95 @@ bool CollectorGone() {
   return kill(static_cast<pid_t>(g_session->collector_pid), 0) == -1 && errno == ESRCH;
 }
 
+// While waiting for ring space: true once nobody will ever read. Recording then stops rather
+// than block the program forever.
+bool GiveUpWaiting() {
+  if (!CollectorGone()) return false;
+  g_attach_state.store(kDisabled, std::memory_order_release);
+  return true;
+}
+
+// The collector fences every registered writer with membarrier(GLOBAL_EXPEDITED) before it
+// reads their pending marks; a process that cannot register fences each record itself.
+void RegisterForCollectorFence() {
+  g_session_state.fence_per_record =
+      g_session->fence != kFenceMembarrier ||
+      syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0) != 0;
+}
+
+// pthread key destructor: the thread is exiting. Its owned ring goes back to the collector,
+// which frees it once read; anything the thread records from here on goes to a shared ring.
+void RetireThreadRing(void*) {
+  ++t_guard;  // nothing recorded from here may use the ring being handed back
+  ThreadWriter& w = t_writer;
+  if (w.mode == ThreadWriter::kOwned) {
+    w.mode = ThreadWriter::kNone;
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    ThreadRingHeader& header = *w.ring.header;
+    header.owner.store(header.owner.load(std::memory_order_relaxed) | owner_word::kRetired,
+                       std::memory_order_release);
+  }
+  w.retired = true;
+  w.mode = ThreadWriter::kNone;
+  --t_guard;
+}
+
+// Locks a shared ring for this thread: returns the pending mark it holds, and the head.
+uint64_t LockShared(const RingView& ring, uint32_t tid, bool inside_call, uint64_t* head) {
+  std::atomic<uint64_t>& pending = ring.header->pending;
+  for (uint32_t round = 0;; ++round) {
+    uint64_t expected = 0;
+    const uint64_t h = ring.header->head.load(std::memory_order_acquire);
+    uint64_t mark = pending_mark::Make(g_session_state.pid, tid, inside_call, h);
+    if (pending.load(std::memory_order_relaxed) == 0 &&
+        pending.compare_exchange_weak(expected, mark, std::memory_order_acq_rel)) {
+      // Another holder may have published between the head read and the lock.
+      *head = ring.header->head.load(std::memory_order_acquire);
+      if (*head != h) {
+        mark = pending_mark::Make(g_session_state.pid, tid, inside_call, *head);
+        pending.store(mark, std::memory_order_relaxed);
+      }
+      return mark;
+    }
+    // Holders keep the lock for one record (or one free/munmap call); a dead one is cleared
+    // by the collector.
+    PauseWhileFull(round < 64 ? round : 64 + (round & 127));
+  }
+}
+
+// Under a shared ring's lock: a writer record ahead of this thread's record if the ring's last
+// record came from someone else. Returns its length in words (0 if none was needed).
+unsigned PutWriterIfNeeded(const RingView& ring, uint64_t at, uint64_t key, const ThreadWriter& w) {
+  const uint64_t identity = Identity(w);
+  if (ring.header->last_writer == identity) return 0;
+  ring.header->last_writer = identity;
+  const uint64_t payload[2] = {identity, g_session_state.pid};
+  return internal::PutRecord(ring, at, key, kWireWriter, 0, 0, payload, 2);
+}
+
+// The first record of a thread: claims a ring of its own (and names its writer in it), or
+// picks a shared ring when all are taken or the thread has retired its own.
+void PrepareWriter(ThreadWriter& w) {
+  if (w.tid == 0) w.tid = static_cast<uint32_t>(syscall(SYS_gettid));
+  if (!w.retired) {
+    const int index = g_rings.Claim(g_session_state.pid, w.tid);
+    if (index >= 0) {
+      w.ring = g_rings.Ring(static_cast<uint32_t>(index));
+      w.limit = 0;
+      w.mode = ThreadWriter::kOwned;
+      if (g_have_thread_key) pthread_setspecific(g_thread_key, reinterpret_cast<void*>(1));
+      const uint64_t payload[2] = {Identity(w), g_session_state.pid};
+      EmitControl(kWireWriter, 0, payload, 2);
+      return;
+    }
+  }
+  w.ring = g_rings.Ring(g_rings.SharedIndexFor(w.tid));
+  w.mode = ThreadWriter::kShared;
+}
+
 void EmitProcessStart(uint32_t parent_instance) {
-  WireRecord record{};
-  record.op = kWireProcessStart;
-  record.timestamp = Now();
-  record.arg = parent_instance;
-  record.addr = static_cast<uint64_t>(getppid());
-  Emit(&record);
+  const uint64_t payload[2] = {parent_instance, static_cast<uint64_t>(getppid())};
+  EmitControl(kWireProcessStart, 0, payload, 2);
 }
 
 // Sends the command line of a freshly exec'd image: short-lived processes are gone before the
@@ -85,32 +170,32 @@ void EmitCommandLine() {
   }
   syscall(SYS_close, fd);
   for (size_t offset = 0; offset < used; offset += kCommandLineChunkBytes) {
-    WireRecord record{};
-    record.op = kWireCommandLine;
-    record.size = used - offset < kCommandLineChunkBytes ? used - offset : kCommandLineChunkBytes;
-    unsigned char chunk[kCommandLineChunkBytes] = {};
-    memcpy(chunk, buffer + offset, record.size);
-    memcpy(&record.arg, chunk, 8);
-    memcpy(&record.new_addr, chunk + 8, 8);
-    memcpy(&record.result, chunk + 16, 8);
-    Emit(&record);
+    const size_t bytes =
+        used - offset < kCommandLineChunkBytes ? used - offset : kCommandLineChunkBytes;
+    uint64_t words[kCommandLineChunkBytes / 8] = {};
+    memcpy(words, buffer + offset, bytes);
+    EmitControl(kWireCommandLine, static_cast<uint32_t>(bytes), words, kCommandLineChunkBytes / 8);
   }
 }
 
 // pthread_atfork child handler: runs in the only thread of a new child process, before fork()
-// returns there. The child keeps the parent's mapping of the ring and becomes a new instance.
+// returns there. The child keeps the parent's mapping of the segment and becomes a new
+// instance with rings of its own.
 void ChildAfterFork() {
-  if (g_state.load(std::memory_order_acquire) != kActive) return;
+  if (g_attach_state.load(std::memory_order_acquire) != kActive) return;
   const int saved_errno = errno;
-  t_tid = 0;
-  g_pid = static_cast<uint32_t>(getpid());
-  const uint32_t parent = g_instance;
-  g_instance = g_session->next_instance.fetch_add(1, std::memory_order_relaxed);
+  ++t_guard;
+  t_writer = ThreadWriter{};
+  g_session_state.pid = static_cast<uint32_t>(getpid());
+  const uint32_t parent = g_session_state.instance;
+  g_session_state.instance = g_session->next_instance.fetch_add(1, std::memory_order_relaxed);
+  RegisterForCollectorFence();
   EmitProcessStart(parent);
+  --t_guard;
   errno = saved_errno;
 }
 
-bool Attach() {
+bool AttachSegment() {
   const char* name = FindEnv(kRingEnvVar);
   if (name == nullptr || name[0] == '\0') return false;
   // Boost.Interprocess reports failure by throwing. This runs once per process image, never
@@ -118,51 +203,45 @@ bool Attach() {
   try {
     bip::shared_memory_object shm(bip::open_only, name, bip::read_write);
     auto* region = new (g_region_storage) bip::mapped_region(shm, bip::read_write);
-    auto* base = static_cast<unsigned char*>(region->get_address());
     const size_t bytes = region->get_size();
-    auto* session = reinterpret_cast<SessionHeader*>(base);
+    auto* session = static_cast<SessionHeader*>(region->get_address());
     if (bytes < kSessionHeaderBytes || session->magic != kSessionMagic ||
-        session->version != kWireVersion || session->ring_offset + session->ring_bytes > bytes) {
+        session->version != kWireVersion || !g_rings.Attach(session, bytes)) {
       return false;
     }
-    g_ring = SharedRingBuffer::Attach(base + session->ring_offset, session->ring_bytes);
-    if (g_ring == nullptr) return false;
     g_session = session;
-    g_use_tsc = session->clock == kClockTsc;
+    g_session_state.use_tsc = session->clock == kClockTsc;
   } catch (...) {
     return false;
   }
-  g_pid = static_cast<uint32_t>(getpid());
-  g_instance = g_session->next_instance.fetch_add(1, std::memory_order_relaxed);
+  g_session_state.pid = static_cast<uint32_t>(getpid());
+  g_session_state.instance = g_session->next_instance.fetch_add(1, std::memory_order_relaxed);
+  RegisterForCollectorFence();
+  g_have_thread_key = pthread_key_create(&g_thread_key, &RetireThreadRing) == 0;
   pthread_atfork(nullptr, nullptr, &ChildAfterFork);
   return true;
 }
 
 }  // namespace
 
-uint64_t Now() {
-#if defined(__x86_64__)
-  if (__builtin_expect(g_use_tsc, 1)) return __builtin_ia32_rdtsc();
-#endif
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
+namespace internal {
 
-bool EnsureSession() {
-  int state = g_state.load(std::memory_order_acquire);
+std::atomic<int> g_attach_state{kUnattached};
+
+bool EnsureSessionSlow() {
+  int state = g_attach_state.load(std::memory_order_acquire);
   if (state == kActive) return true;
   if (state != kUnattached) return false;  // disabled, or another thread is attaching
-  // Until libc's own initialiser has run, environ is unset and the ring's name unknown:
+  // Until libc's own initialiser has run, environ is unset and the segment's name unknown:
   // such early calls (made by ld.so) pass through unrecorded, and we retry on the next call.
   if (environ == nullptr) return false;
-  if (!g_state.compare_exchange_strong(state, kAttaching, std::memory_order_acq_rel)) {
+  if (!g_attach_state.compare_exchange_strong(state, kAttaching, std::memory_order_acq_rel)) {
     return state == kActive;
   }
   const int saved_errno = errno;
-  const bool ok = Attach();
+  const bool ok = AttachSegment();
   errno = saved_errno;
-  g_state.store(ok ? kActive : kDisabled, std::memory_order_release);
+  g_attach_state.store(ok ? kActive : kDisabled, std::memory_order_release);
   if (ok) {
     EmitProcessStart(0);
     EmitCommandLine();
@@ -170,38 +249,67 @@ bool EnsureSession() {
   return ok;
 }
 
-namespace {
-// While waiting for ring space: true once nobody will ever read. Recording then stops rather
-// than block the program forever.
-bool GiveUpWaiting() {
-  if (!CollectorGone()) return false;
-  g_state.store(kDisabled, std::memory_order_release);
-  return true;
+}  // namespace internal
+
+namespace internal {
+
+bool WaitForOwnedSpace(ThreadWriter& w, uint64_t head, unsigned words) {
+  return WaitForSpace(w.ring, head, words, &w.limit, &GiveUpWaiting);
 }
 
-void Identify(WireRecord* record) {
-  record->pid = g_pid;
-  record->tid = Tid();
-  record->instance = g_instance;
+void EmitSlow(uint8_t op, uint64_t entry, uint32_t error, const uint64_t* payload, unsigned n) {
+  ThreadWriter& w = t_writer;
+  if (w.mode == ThreadWriter::kNone) PrepareWriter(w);
+  const unsigned max_words = kRecordHeaderWords + n + 1;
+  const RingView& ring = w.ring;
+  uint64_t head;
+  unsigned prefix = 0;
+  if (w.mode == ThreadWriter::kOwned) {
+    head = ring.header->head.load(std::memory_order_relaxed);
+    if (head + max_words > w.limit && !WaitForOwnedSpace(w, head, max_words)) return;
+    MarkPending(ring, pending_mark::Make(g_session_state.pid, w.tid, false, head));
+  } else {
+    LockShared(ring, w.tid, false, &head);
+    uint64_t limit;
+    if (!WaitForSpace(ring, head, 4 + max_words, &limit, &GiveUpWaiting)) {
+      ring.header->pending.store(0, std::memory_order_release);
+      return;
+    }
+  }
+  const uint64_t key = KeyNow();
+  if (w.mode == ThreadWriter::kShared) prefix = PutWriterIfNeeded(ring, head, key, w);
+  const uint64_t latency = entry == kNoEntry ? 0 : key - entry;
+  const unsigned words = PutRecord(ring, head + prefix, key, op, error, latency, payload, n);
+  Publish(ring, head, prefix + words, key);
 }
-}  // namespace
 
-void Emit(WireRecord* record) {
-  Identify(record);
-  const bool written = g_ring->Write(*record, g_pid, &GiveUpWaiting);
-  (void)written;  // a skipped slot was already counted as dropped by the collector
+}  // namespace internal
+
+void ReleaseRecord::BeginSlow(unsigned max_words) {
+  ThreadWriter& w = t_writer;
+  if (w.mode == ThreadWriter::kNone) PrepareWriter(w);
+  ring_ = w.ring;
+  if (w.mode == ThreadWriter::kOwned) {
+    head_ = ring_.header->head.load(std::memory_order_relaxed);
+    if (head_ + max_words > w.limit && !internal::WaitForOwnedSpace(w, head_, max_words)) return;
+    mark_ = pending_mark::Make(g_session_state.pid, w.tid, /*inside_call=*/true, head_);
+    internal::MarkPending(ring_, mark_);
+    key_ = KeyNow();
+  } else {
+    mark_ = LockShared(ring_, w.tid, /*inside_call=*/true, &head_);
+    uint64_t limit;
+    if (!WaitForSpace(ring_, head_, 4 + max_words, &limit, &GiveUpWaiting)) {
+      ring_.header->pending.store(0, std::memory_order_release);
+      return;
+    }
+    key_ = KeyNow();
+    prefix_words_ = PutWriterIfNeeded(ring_, head_, key_, w);
+  }
+  active_ = true;
 }
 
-uint64_t ReserveBeforeCall() {
-  const uint64_t position = g_ring->Reserve();
-  return g_ring->Claim(position, g_pid, /*inside_call=*/true, &GiveUpWaiting) ? position
-                                                                              : kNoPosition;
-}
-
-void EmitAt(uint64_t position, WireRecord* record) {
-  if (position == kNoPosition) return;
-  Identify(record);
-  g_ring->Commit(position, *record, g_pid);
+void EmitControl(uint8_t op, uint32_t error, const uint64_t* payload, unsigned n) {
+  internal::EmitSlow(op, kNoEntry, error, payload, n);
 }
 
 }  // namespace vmreplay::recorder::preload

@@ -11,12 +11,16 @@
 #include "recorder/linux/system_info.h"
 
 namespace vmreplay::recorder {
+namespace {
+uint64_t ThreadKey(uint32_t instance, uint64_t tid) { return uint64_t{instance} << 32 | tid; }
+}  // namespace
 
 // One process image's trace. The writer is created at the image's first call (or at the
 // end): by then the command line that follows the process-start record has arrived, and the
 // header, which the writer writes first, is complete.
 struct TraceDemultiplexer::ProcessTrace {
   uint32_t pid = 0;
+  uint32_t instance = 0;
   std::string path;
   proto::Header header;
   std::string command_line;  // NUL-separated, as sent by the image itself
@@ -25,15 +29,15 @@ struct TraceDemultiplexer::ProcessTrace {
   uint64_t dropped = 0;
   // Call records not yet written, and how many of them each thread made (runs of records
   // mostly come from one thread, so the last entry is the likely one).
-  std::vector<WireRecord> pending;
+  std::vector<CallRecord> pending;
   std::vector<TraceWriter::ThreadEvents> pending_threads;
   std::set<uint64_t> threads;  // every thread seen, for the footer's names
   bool finished = false;
 };
 
 TraceDemultiplexer::TraceDemultiplexer(const CollectorOptions& options, uint32_t root_pid,
-                                       const ClockConversion& clock, uint64_t start_wall_ns)
-    : options_(options), root_pid_(root_pid), clock_(clock), start_wall_ns_(start_wall_ns) {
+                                       uint64_t start_wall_ns)
+    : options_(options), root_pid_(root_pid), start_wall_ns_(start_wall_ns) {
   stem_ = options.output_path;
   if (stem_.size() > 3 && stem_.compare(stem_.size() - 3, 3, ".pb") == 0) {
     stem_.resize(stem_.size() - 3);
@@ -42,47 +46,72 @@ TraceDemultiplexer::TraceDemultiplexer(const CollectorOptions& options, uint32_t
 
 TraceDemultiplexer::~TraceDemultiplexer() = default;
 
-void TraceDemultiplexer::Handle(const WireRecord& record) {
+void TraceDemultiplexer::SetClock(const ClockConversion& clock) {
+  clock_ = clock;
+  clock_set_ = true;
+  for (auto& [instance, trace] : instances_) {
+    if (trace->pending.size() >= kRecordsPerChunk) Flush(*trace);
+  }
+}
+
+void TraceDemultiplexer::Handle(const CallRecord& record) {
+  if (__builtin_expect(record.op == kWireWriter, 0)) {
+    NoteThread(record);  // named at its first record, while it (probably) still exists
+    return;
+  }
   ProcessTrace& trace = TraceFor(record);
-  if (record.op == kWireCommandLine) {
-    char chunk[kCommandLineChunkBytes];
-    memcpy(chunk, &record.arg, 8);
-    memcpy(chunk + 8, &record.new_addr, 8);
-    memcpy(chunk + 16, &record.result, 8);
-    trace.command_line.append(chunk, std::min<size_t>(record.size, sizeof chunk));
-    return;
-  }
-  if (!IsCallRecord(record)) return;
-  if (trace.finished) {  // cannot happen: see collector.cc, where traces are finished early
-    Fail(Status::Error("vmrecord: a record of " + trace.path + " arrived after it was finished"));
-    return;
-  }
-  if (!OpenWriter(trace)) return;
-  trace.pending.push_back(record);
-  if (trace.pending_threads.empty() || trace.pending_threads.back().thread != record.tid) {
-    auto it = std::find_if(trace.pending_threads.begin(), trace.pending_threads.end(),
-                           [&](const auto& t) { return t.thread == record.tid; });
-    if (it == trace.pending_threads.end()) {
-      trace.pending_threads.push_back({record.tid, 0});
-      if (trace.threads.insert(record.tid).second) NoteThread(record);
-    } else {
-      std::iter_swap(it, trace.pending_threads.end() - 1);
+  if (__builtin_expect(!IsCallRecord(record), 0)) {
+    if (record.op == kWireCommandLine) {
+      char chunk[kCommandLineChunkBytes];
+      memcpy(chunk, &record.arg, 8);
+      memcpy(chunk + 8, &record.new_addr, 8);
+      memcpy(chunk + 16, &record.result, 8);
+      trace.command_line.append(chunk, std::min<size_t>(record.size, sizeof chunk));
     }
+    return;
   }
-  ++trace.pending_threads.back().events;
+  if (__builtin_expect(trace.writer == nullptr, 0)) {
+    if (trace.finished) {  // cannot happen: see collector.cc, where traces are finished early
+      Fail(Status::Error("vmrecord: a record of " + trace.path + " arrived after it was finished"));
+      return;
+    }
+    if (!OpenWriter(trace)) return;
+  }
+  trace.pending.push_back(record);
   ++events_;
-  if (trace.pending.size() >= kRecordsPerChunk) Flush(trace);
+  if (trace.pending.size() >= kRecordsPerChunk && clock_set_) Flush(trace);
 }
 
 void TraceDemultiplexer::Flush(ProcessTrace& trace) {
-  if (trace.pending.empty()) return;
-  encoder_.EncodeRows(std::span<const WireRecord>(trace.pending), WireAccess{clock_}, 0, {},
-                      &columns_);
-  Status s = trace.writer->AppendColumns(columns_, static_cast<uint32_t>(trace.pending.size()),
-                                         trace.pending_threads);
-  if (!s.ok()) Fail(s);
+  const std::span<const CallRecord> all(trace.pending);
+  for (size_t at = 0; at < all.size(); at += kRecordsPerChunk) {
+    WriteChunk(trace, all.subspan(at, std::min(kRecordsPerChunk, all.size() - at)));
+  }
   trace.pending.clear();
-  trace.pending_threads.clear();
+}
+
+void TraceDemultiplexer::WriteChunk(ProcessTrace& trace, std::span<const CallRecord> records) {
+  // Events per thread in this chunk, for the footer. Records of a few threads interleave, so
+  // the table is small and the last thread looked up is the likely next one.
+  std::vector<TraceWriter::ThreadEvents>& threads = trace.pending_threads;
+  threads.clear();
+  size_t last = 0;
+  for (const CallRecord& r : records) {
+    if (last < threads.size() && threads[last].thread == r.tid) {
+      ++threads[last].events;
+      continue;
+    }
+    last = 0;
+    while (last < threads.size() && threads[last].thread != r.tid) ++last;
+    if (last == threads.size()) {
+      threads.push_back({r.tid, 0});
+      trace.threads.insert(r.tid);
+    }
+    ++threads[last].events;
+  }
+  encoder_.EncodeRows(records, CallRecordAccess{clock_}, 0, {}, &columns_);
+  Status s = trace.writer->AppendColumns(columns_, static_cast<uint32_t>(records.size()), threads);
+  if (!s.ok()) Fail(s);
 }
 
 void TraceDemultiplexer::FinishProcess(uint32_t pid) {
@@ -106,7 +135,7 @@ void TraceDemultiplexer::FinishTrace(ProcessTrace& trace) {
   footer.set_dropped_events(trace.dropped);
   footer.set_end_time_unix_ns(WallNs());
   for (uint64_t tid : trace.threads) {
-    auto name = thread_names_.find(tid);
+    auto name = thread_names_.find(ThreadKey(trace.instance, tid));
     if (name == thread_names_.end()) continue;
     proto::ThreadInfo* info = footer.add_threads();
     info->set_thread_id(tid);
@@ -116,7 +145,7 @@ void TraceDemultiplexer::FinishTrace(ProcessTrace& trace) {
   Status s = trace.writer->Finish(footer);
   if (!s.ok()) Fail(s);
   trace.writer.reset();  // its file, buffers and compression context
-  std::vector<WireRecord>().swap(trace.pending);
+  std::vector<CallRecord>().swap(trace.pending);
   if (trace.path == options_.output_path) {
     finished_paths_.insert(finished_paths_.begin(), trace.path);
   } else {
@@ -131,18 +160,20 @@ void TraceDemultiplexer::CountDropped(uint32_t pid) {
   if (it != latest_by_pid_.end()) ++instances_[it->second]->dropped;
 }
 
-void TraceDemultiplexer::NoteThread(const WireRecord& record) {
-  if (thread_names_.count(record.tid) != 0) return;
+void TraceDemultiplexer::NoteThread(const CallRecord& record) {
+  // By image: a thread that execs keeps its id and gets its new image's name.
+  const uint64_t key = ThreadKey(record.instance, record.tid);
+  if (thread_names_.count(key) != 0) return;
   std::string name = ReadSmallFile("/proc/" + std::to_string(record.pid) + "/task/" +
                                    std::to_string(record.tid) + "/comm");
   while (!name.empty() && name.back() == '\n') name.pop_back();
-  thread_names_[record.tid] = name;
+  thread_names_[key] = name;
 }
 
 Status TraceDemultiplexer::Finish(RecordingResult* result) {
   // The command's trace exists even if it recorded nothing (e.g. a static binary).
   if (latest_by_pid_.count(root_pid_) == 0) {
-    WireRecord none{};
+    CallRecord none{};
     none.pid = root_pid_;
     none.instance = 0;  // never handed out to a process image
     TraceFor(none);
@@ -185,7 +216,7 @@ bool TraceDemultiplexer::OpenWriter(ProcessTrace& trace) {
   return true;
 }
 
-TraceDemultiplexer::ProcessTrace& TraceDemultiplexer::TraceFor(const WireRecord& record) {
+TraceDemultiplexer::ProcessTrace& TraceDemultiplexer::TraceFor(const CallRecord& record) {
   // Runs of records mostly come from one process image: skip the map lookup for those.
   if (last_trace_ != nullptr && record.instance == last_instance_) return *last_trace_;
   auto it = instances_.find(record.instance);
@@ -197,6 +228,7 @@ TraceDemultiplexer::ProcessTrace& TraceDemultiplexer::TraceFor(const WireRecord&
   // First record of an image: normally its kWireProcessStart.
   auto trace = std::make_unique<ProcessTrace>();
   trace->pid = record.pid;
+  trace->instance = record.instance;
   const int images_of_pid = images_per_pid_[record.pid]++;
   const bool is_root = record.pid == root_pid_ && images_of_pid == 0;
   if (is_root) {

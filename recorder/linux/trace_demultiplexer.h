@@ -12,8 +12,8 @@
 #include "proto/portable/column_encoder.h"
 #include "proto/status.h"
 #include "proto/trace_writer.h"
+#include "recorder/linux/call_record.h"
 #include "recorder/linux/collector.h"
-#include "recorder/linux/wire_event.h"
 #include "recorder/linux/wire_protocol.h"
 
 namespace vmreplay::recorder {
@@ -21,23 +21,27 @@ namespace vmreplay::recorder {
 class TraceDemultiplexer {
  public:
   // `options` must outlive the demultiplexer. `root_pid` is the command's pid: its first image
-  // writes to options.output_path.
-  TraceDemultiplexer(const CollectorOptions& options, uint32_t root_pid,
-                     const ClockConversion& clock, uint64_t start_wall_ns);
+  // writes to options.output_path. Records are held, not encoded, until SetClock.
+  TraceDemultiplexer(const CollectorOptions& options, uint32_t root_pid, uint64_t start_wall_ns);
+  // How record clocks become trace nanoseconds, once calibrated (the collector measures the
+  // TSC while the command already runs); encodes what was held meanwhile.
+  void SetClock(const ClockConversion& clock);
   ~TraceDemultiplexer();
 
   // One record from the ring, in ring order.
-  void Handle(const WireRecord& record);
+  void Handle(const CallRecord& record);
   // A skipped slot: charged to the latest image of `pid`, or to the command's trace.
   void CountDropped(uint32_t pid);
   // Finishes the traces of every image of `pid` and frees what they held (file, buffers,
   // compression context), so that a recording of many processes keeps neither files nor
-  // memory open for the dead ones. REQUIRES: no record of `pid` is left to Handle.
+  // memory open for the dead ones. REQUIRES: no record of `pid` is left to Handle; SetClock
+  // was called.
   void FinishProcess(uint32_t pid);
   // The pids that still have a trace to finish.
   std::vector<uint32_t> UnfinishedPids() const;
   // Finishes every trace (the command's exists even if it recorded nothing) and fills the
   // event counts and trace paths of *result. Returns the first error met while writing.
+  // REQUIRES: SetClock was called.
   Status Finish(RecordingResult* result);
 
  private:
@@ -47,24 +51,27 @@ class TraceDemultiplexer {
   static constexpr size_t kRecordsPerChunk = 4096;
 
   void Fail(const Status& s);
+  // Encodes and writes the held records, in chunks of at most kRecordsPerChunk.
   void Flush(ProcessTrace& trace);
-  // Names the record's thread from /proc, at its first record, while it (probably) still
-  // exists; best effort.
-  void NoteThread(const WireRecord& record);
+  void WriteChunk(ProcessTrace& trace, std::span<const CallRecord> records);
+  // Names the record's thread from /proc, at its first record (its writer record), while it
+  // (probably) still exists; best effort.
+  void NoteThread(const CallRecord& record);
   void FinishTrace(ProcessTrace& trace);
   bool OpenWriter(ProcessTrace& trace);
-  ProcessTrace& TraceFor(const WireRecord& record);
+  ProcessTrace& TraceFor(const CallRecord& record);
 
   const CollectorOptions& options_;
   const uint32_t root_pid_;
-  const ClockConversion clock_;
+  ClockConversion clock_;
+  bool clock_set_ = false;
   const uint64_t start_wall_ns_;
   std::string stem_;
   std::map<uint32_t, std::unique_ptr<ProcessTrace>> instances_;
   std::map<uint32_t, int> images_per_pid_;
   std::map<uint32_t, uint32_t> latest_by_pid_;
-  std::map<uint64_t, std::string> thread_names_;
-  std::vector<std::string> finished_paths_;  // the command's first
+  std::map<uint64_t, std::string> thread_names_;  // by (instance << 32 | tid)
+  std::vector<std::string> finished_paths_;       // the command's first
   uint32_t last_instance_ = 0;
   ProcessTrace* last_trace_ = nullptr;  // instances_ owns it; entries are never removed
   ColumnEncoder encoder_;               // shared by every trace: one chunk is encoded at a time

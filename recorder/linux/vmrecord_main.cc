@@ -1,4 +1,5 @@
-// vmrecord -o trace.pb [--ring-mb N] [--zstd-level L | --no-compress] -- CMD ARGS...
+// vmrecord -o trace.pb [--ring-kb N] [--rings N] [--fence-per-record]
+//          [--zstd-level L | --no-compress] -- CMD ARGS...
 // Records CMD's virtual-memory and heap calls; exits with CMD's exit code.
 #include <cstdio>
 #include <cstdlib>
@@ -11,15 +12,21 @@
 namespace {
 
 constexpr char kUsage[] =
-    "usage: vmrecord -o TRACE.pb [--ring-mb N] -- COMMAND [ARGS...]\n"
+    "usage: vmrecord -o TRACE.pb [options] -- COMMAND [ARGS...]\n"
     "Runs COMMAND with libvmrecord_preload.so and records its mmap/munmap/mremap/mprotect/\n"
     "madvise and malloc-family calls. Fork and exec children are followed: each further\n"
     "process image goes to TRACE.<pid>.pb. The exit code is COMMAND's (128+N if killed by\n"
     "signal N).\n"
-    "  -o PATH        trace of COMMAND itself\n"
-    "  --ring-mb N    shared ring size in MiB (default 16)\n"
-    "  --zstd-level L chunk compression level while recording (default 1; negative = faster)\n"
-    "  --no-compress  write uncompressed chunks\n";
+    "  -o PATH             trace of COMMAND itself\n"
+    "  --ring-kb N         each thread's ring in KiB (default 2048); a full ring makes its\n"
+    "                      thread wait, nothing is dropped\n"
+    "  --rings N           threads that get a ring of their own (default 128); the others\n"
+    "                      share 4 rings under a lock\n"
+    "  --fence-per-record  writers fence each record instead of the collector fencing them\n"
+    "                      with membarrier(2) (the fallback where membarrier is missing)\n"
+    "  --zstd-level L      chunk compression level while recording (default 1; negative =\n"
+    "                      faster)\n"
+    "  --no-compress       write uncompressed chunks\n";
 
 }  // namespace
 
@@ -33,8 +40,12 @@ int main(int argc, char** argv) {
       break;
     } else if ((arg == "-o" || arg == "--output") && i + 1 < argc) {
       options.output_path = argv[++i];
-    } else if (arg == "--ring-mb" && i + 1 < argc) {
-      options.ring_bytes = std::strtoull(argv[++i], nullptr, 10) << 20;
+    } else if (arg == "--ring-kb" && i + 1 < argc) {
+      options.ring_bytes = std::strtoull(argv[++i], nullptr, 10) << 10;
+    } else if (arg == "--rings" && i + 1 < argc) {
+      options.rings = static_cast<uint32_t>(std::strtoul(argv[++i], nullptr, 10));
+    } else if (arg == "--fence-per-record") {
+      options.fence_per_record = true;
     } else if (arg == "--zstd-level" && i + 1 < argc) {
       options.zstd_level = std::atoi(argv[++i]);
     } else if (arg == "--no-compress") {
@@ -66,5 +77,16 @@ int main(int argc, char** argv) {
                result.trace_paths.empty() ? "(none)" : result.trace_paths[0].c_str());
   std::fprintf(stderr, "vmrecord: times: command exited %.3f s, traces written %.3f s\n",
                result.command_seconds, result.written_seconds);
+  if (result.late_records != 0) {
+    std::fprintf(stderr, "vmrecord: warning: %llu records came out of key order\n",
+                 static_cast<unsigned long long>(result.late_records));
+  }
+  if (!result.corruption.empty()) {
+    std::fprintf(stderr,
+                 "vmrecord: warning: the recorded program overwrote its ring (%s); %llu words "
+                 "unreadable\n",
+                 result.corruption.c_str(),
+                 static_cast<unsigned long long>(result.unreadable_words));
+  }
   return result.exit_code;
 }

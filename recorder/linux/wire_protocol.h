@@ -1,11 +1,13 @@
-// The records the preload library writes into shared memory and the collector reads back.
+// The shared-memory ABI between the preload library (the writers) and the collector.
 //
-// Plain fixed-size structs only: the hooked path copies one WireRecord into a ring slot and
-// never encodes, allocates or formats anything. The collector turns records into
-// vmreplay::Event (see wire_event.h) and writes protobuf off the hooked path.
+// Plain words only: the hooked path writes a few 64-bit words into its thread's ring and never
+// encodes, allocates or formats anything. The collector merges the rings and writes protobuf
+// off the hooked path (see record_merger.h and call_record.h).
 //
 // The shared segment is laid out as:
-//   [SessionHeader, kSessionHeaderBytes][SharedRingBuffer header + slots]
+//   [SessionHeader, kSessionHeaderBytes]
+//   [ThreadRingHeader x (ring_count + shared_ring_count)]   (thread_ring.h)
+//   [ring data: ring_words 64-bit words per ring, same order]
 // Both sides include this header; the layout is versioned by kWireVersion.
 #pragma once
 
@@ -15,7 +17,8 @@
 
 namespace vmreplay::recorder {
 
-inline constexpr uint32_t kWireVersion = 2;  // 2: ring slot sequences relative to their lap
+// 3: one ring per thread, records of 64-bit words ordered by their key (the session clock).
+inline constexpr uint32_t kWireVersion = 3;
 inline constexpr uint64_t kSessionMagic = 0x31534552444D5256ull;  // "VMRDRES1"
 
 // Environment variable naming the shared segment (a POSIX shm name, "/vmrecord.<pid>.<n>").
@@ -38,71 +41,104 @@ enum WireOp : uint8_t {
   kWireMemalign = 26,
   kWireValloc = 27,
   kWirePvalloc = 28,
-  // A process image started recording: a new exec'd image attached to the ring, or a fork
-  // child took over its parent's mapping. `arg` holds the parent's instance (0 for an exec),
-  // `addr` the parent pid (getppid()). Always the first record of its instance.
+  // A process image started recording: a new exec'd image attached, or a fork child took over
+  // its parent's mapping. Payload: parent instance (0 for an exec), parent pid (getppid()).
+  // Always the first record of its instance.
   kWireProcessStart = 200,
-  // The next piece of an exec'd image's command line (/proc/self/cmdline, NUL-separated),
-  // sent right after its kWireProcessStart: `size` bytes (at most kCommandLineChunkBytes)
-  // held in the bytes of `arg`, `new_addr` and `result`, in that order.
+  // The next piece of an exec'd image's command line (/proc/self/cmdline, NUL-separated), sent
+  // right after its kWireProcessStart: at most kCommandLineChunkBytes bytes in the payload
+  // words, the byte count in the header's error field.
   kWireCommandLine = 201,
+  // Who writes the records that follow in this ring: payload (instance << 32 | tid), pid.
+  // The first record of a ring's every new writer (see ThreadRingHeader::last_writer).
+  kWireWriter = 202,
 };
 inline constexpr size_t kCommandLineChunkBytes = 24;
 // At most this much of a command line is sent.
 inline constexpr size_t kCommandLineMaxBytes = 4096;
 
-// One call. Which fields are meaningful depends on `op`; the others are zero.
-//   mmap:            addr size protect flags fd arg=offset          -> result error
-//   munmap:          addr size                                      -> error
-//   mremap:          addr size arg=new_size flags new_addr          -> result error
-//   mprotect:        addr size protect                              -> error
-//   madvise:         addr size flags=advice                         -> error
-//   malloc/valloc/pvalloc: size                                     -> result error
-//   calloc:          arg=count size                                 -> result error
-//   realloc:         addr size                                      -> result error
-//   free:            addr
-//   posix_memalign:  arg=alignment size -> result=*memptr, error=return value
-//   aligned_alloc/memalign: arg=alignment size                      -> result error
-struct WireRecord {
-  uint64_t timestamp;  // session clock at call entry (see SessionHeader::clock)
-  uint64_t latency;    // duration of the real call, in session clock ticks
-  uint64_t addr;
-  uint64_t size;
-  uint64_t arg;  // offset / new_size / count / alignment, per op
-  uint64_t new_addr;
-  uint64_t result;
-  uint32_t pid;       // getpid() of the writer
-  uint32_t tid;       // gettid() of the writer
-  uint32_t instance;  // process image id, unique within the session (see kWireProcessStart)
-  uint32_t flags;
-  uint32_t protect;
-  uint32_t error;  // errno, or posix_memalign's return value; 0 on success
-  int32_t fd;
-  uint8_t op;  // WireOp
-  uint8_t reserved[3];
-};
-static_assert(sizeof(WireRecord) == 88, "WireRecord is part of the shared-memory ABI");
+// ---- Records ---------------------------------------------------------------------------------
+// A record is 2 + payload 64-bit words:
+//   word 0  key: the session clock at the record's place in the trace order. Allocations and
+//           everything else take it after the call returns (what they return exists only then);
+//           free and munmap take it before the call, so that a release is ordered before any
+//           allocation another thread makes of the same memory once it is released.
+//   word 1  op:8 | payload words:8 | error:16 | latency:32
+//           error: errno, or posix_memalign's return value (< 4096), 0 on success.
+//           latency: the call's duration in session clock ticks; kLatencyInPayload when it
+//           does not fit, and then the latency is one more payload word, the last.
+//   payload, per op:
+//     mmap            addr, size, prot | flags << 32, fd (int32 sign-extended), offset, result
+//     munmap          addr, size
+//     mremap          addr, old size, new size, flags, new addr, result
+//     mprotect        addr, size, prot
+//     madvise         addr, size, advice
+//     malloc, valloc, pvalloc                   size, result
+//     calloc          count, size, result
+//     realloc         addr, size, result
+//     free            addr
+//     posix_memalign, aligned_alloc, memalign   alignment, size, result (posix_memalign: *memptr)
+//     process start   parent instance, parent pid
+//     command line    up to 3 words of bytes
+//     writer          instance << 32 | tid, pid
+// The entry timestamp of a call is key - latency for calls keyed after they return, the key
+// itself for free and munmap.
+inline constexpr uint32_t kLatencyInPayload = 0xFFFFFFFFu;
+inline constexpr unsigned kRecordHeaderWords = 2;
+inline constexpr unsigned kMaxPayloadWords = 7;  // mmap's 6 plus a long latency
+inline constexpr unsigned kMaxRecordWords = kRecordHeaderWords + kMaxPayloadWords;
+
+// Whether a call takes its key before the call (releases) or after it (everything else).
+constexpr bool KeyedBeforeCall(uint8_t op) { return op == kWireFree || op == kWireMunmap; }
+
+constexpr uint64_t RecordHeaderWord(uint8_t op, unsigned payload_words, uint32_t error,
+                                    uint32_t latency32) {
+  return uint64_t{op} | uint64_t{payload_words} << 8 | uint64_t{error & 0xFFFFu} << 16 |
+         uint64_t{latency32} << 32;
+}
+constexpr uint8_t HeaderOp(uint64_t w) { return static_cast<uint8_t>(w); }
+constexpr unsigned HeaderPayloadWords(uint64_t w) { return static_cast<unsigned>(w >> 8) & 0xFF; }
+constexpr uint32_t HeaderError(uint64_t w) { return static_cast<uint32_t>(w >> 16) & 0xFFFF; }
+constexpr uint32_t HeaderLatency(uint64_t w) { return static_cast<uint32_t>(w >> 32); }
+
+// ---- Session ---------------------------------------------------------------------------------
+
+// What record keys and latencies count: the invariant TSC where the collector found one
+// (reading it costs a few ns, a vDSO clock_gettime several times more), else CLOCK_MONOTONIC
+// nanoseconds. The collector converts with start_ticks and ns_per_tick.
+enum SessionClock : uint32_t { kClockMonotonic = 0, kClockTsc = 1 };
+
+// How a writer's "record in progress" mark (ThreadRingHeader::pending) is ordered before the
+// key it then reads, which the collector's watermark relies on (record_merger.h):
+//  - kFenceMembarrier: a plain store. The collector runs membarrier(GLOBAL_EXPEDITED) before it
+//    reads the marks, which makes every registered writer's earlier stores visible (or
+//    interrupts it before the store); writers register at attach.
+//  - kFencePerRecord: an atomic exchange (a full fence) per record, for kernels without it.
+enum SessionFence : uint32_t { kFencePerRecord = 0, kFenceMembarrier = 1 };
 
 // The start of the shared segment: written once by the collector before the command starts,
-// read by every process that attaches. Only `next_instance` changes afterwards.
+// read by every process that attaches. Only the atomics change afterwards.
 struct SessionHeader {
   uint64_t magic;
   uint32_t version;
   uint32_t collector_pid;  // writers stop waiting for ring space once this process is gone
   uint64_t start_mono_ns;  // CLOCK_MONOTONIC at session start; event timestamps are rebased
-  // What WireRecord::timestamp and latency count: the invariant TSC where the collector found
-  // one (reading it costs a few ns, a vDSO clock_gettime several times more), else
-  // CLOCK_MONOTONIC nanoseconds. The collector converts with start_ticks and ns_per_tick.
-  uint32_t clock;  // SessionClock
-  uint32_t reserved;
-  uint64_t start_ticks;  // the session clock at start_mono_ns
+  uint32_t clock;          // SessionClock
+  uint32_t fence;          // SessionFence
+  uint64_t start_ticks;    // the session clock at start_mono_ns
   double ns_per_tick;
-  uint64_t ring_offset;                 // byte offset of the ring from the segment start
-  uint64_t ring_bytes;                  // bytes available to the ring
+  uint64_t segment_bytes;
+  uint64_t rings_offset;                // byte offset of the ThreadRingHeader array
+  uint64_t data_offset;                 // byte offset of ring 0's data
+  uint64_t ring_words;                  // data words per ring, a power of two
+  uint32_t ring_count;                  // rings a thread can own, indices [0, ring_count)
+  uint32_t shared_ring_count;           // rings shared under a lock, after them
   std::atomic<uint32_t> next_instance;  // instance ids handed out to process images, from 1
+  // One more than the highest owned-ring index ever claimed: the collector reads no further.
+  std::atomic<uint32_t> rings_used;
 };
 static_assert(std::atomic<uint32_t>::is_always_lock_free);
-enum SessionClock : uint32_t { kClockMonotonic = 0, kClockTsc = 1 };
+static_assert(std::atomic<uint64_t>::is_always_lock_free);
 inline constexpr size_t kSessionHeaderBytes = 4096;
 static_assert(sizeof(SessionHeader) <= kSessionHeaderBytes);
 

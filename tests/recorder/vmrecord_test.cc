@@ -28,10 +28,16 @@ class VmrecordTest : public ::testing::Test {
   std::string dir_;
 };
 
-TEST_F(VmrecordTest, RecordsExactCountsFromThreadsForkAndExec) {
+// Records the counting workload with `flags` and checks every count, argument and outcome.
+void RecordsExactCounts(const std::string& dir_, const std::vector<std::string>& flags) {
   const std::string trace = dir_ + "/counts.pb";
-  const int rc = RunCommand({VMRECORD_BIN, "-o", trace, "--", WORKLOAD_BIN, "counts"});
+  std::vector<std::string> argv = {VMRECORD_BIN, "-o", trace};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  argv.insert(argv.end(), {"--", WORKLOAD_BIN, "counts"});
+  const int rc = RunCommand(argv, {}, "", dir_ + "/stderr.counts");
   ASSERT_EQ(rc, kExitCode) << "vmrecord must exit with the command's exit code";
+  EXPECT_EQ(ReadFile(dir_ + "/stderr.counts").find("warning"), std::string::npos)
+      << ReadFile(dir_ + "/stderr.counts");
 
   const TraceContents root = ReadTrace(trace);
   ASSERT_TRUE(root.ok) << root.error;
@@ -166,6 +172,18 @@ TEST_F(VmrecordTest, RecordsExactCountsFromThreadsForkAndExec) {
   EXPECT_EQ(empty_pre_exec, 1);
 }
 
+TEST_F(VmrecordTest, RecordsExactCountsFromThreadsForkAndExec) { RecordsExactCounts(dir_, {}); }
+
+// One owned ring: every other thread writes to a shared ring under its lock.
+TEST_F(VmrecordTest, RecordsExactCountsWithThreadsSharingRings) {
+  RecordsExactCounts(dir_, {"--rings", "1"});
+}
+
+// The fallback for kernels without membarrier(GLOBAL_EXPEDITED).
+TEST_F(VmrecordTest, RecordsExactCountsWithAFencePerRecord) {
+  RecordsExactCounts(dir_, {"--fence-per-record"});
+}
+
 void RecordUntilKilled(const std::string& dir, int n,
                        const std::vector<std::string>& vmrecord_flags) {
   const std::string trace = dir + "/killed.pb";
@@ -197,10 +215,16 @@ void RecordUntilKilled(const std::string& dir, int n,
 
 // A munmap takes its place in the trace before the call, so a range another thread maps the
 // moment it is released is never in the trace as mapped twice. With munmap recorded after the
-// call, this workload gave 3 to 29 such pairs in each of 5 runs.
-TEST_F(VmrecordTest, ReleaseIsOrderedBeforeReuseByAnotherThread) {
+// call, this workload gave 3 to 29 such pairs in each of 5 runs. The threads write to rings of
+// their own, merged by key: this also checks that keys order calls across threads.
+void ReleaseIsOrderedBeforeReuse(const std::string& dir_, const std::vector<std::string>& flags) {
   const std::string trace = dir_ + "/reuse.pb";
-  ASSERT_EQ(RunCommand({VMRECORD_BIN, "-o", trace, "--", WORKLOAD_BIN, "reuse-race"}), 0);
+  std::vector<std::string> argv = {VMRECORD_BIN, "-o", trace};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  argv.insert(argv.end(), {"--", WORKLOAD_BIN, "reuse-race"});
+  ASSERT_EQ(RunCommand(argv, {}, "", dir_ + "/stderr.reuse"), 0);
+  EXPECT_EQ(ReadFile(dir_ + "/stderr.reuse").find("warning"), std::string::npos)
+      << ReadFile(dir_ + "/stderr.reuse");
   const TraceContents contents = ReadTrace(trace);
   ASSERT_TRUE(contents.ok) << contents.error;
   std::set<uint64_t> mapped;
@@ -220,11 +244,21 @@ TEST_F(VmrecordTest, ReleaseIsOrderedBeforeReuseByAnotherThread) {
   EXPECT_EQ(unmaps, static_cast<uint64_t>(kReuseRaceRounds));
 }
 
+TEST_F(VmrecordTest, ReleaseIsOrderedBeforeReuseByAnotherThread) {
+  ReleaseIsOrderedBeforeReuse(dir_, {});
+}
+TEST_F(VmrecordTest, ReleaseIsOrderedBeforeReuseWithAFencePerRecord) {
+  ReleaseIsOrderedBeforeReuse(dir_, {"--fence-per-record"});
+}
+TEST_F(VmrecordTest, ReleaseIsOrderedBeforeReuseOnASharedRing) {
+  ReleaseIsOrderedBeforeReuse(dir_, {"--rings", "0"});
+}
+
 TEST_F(VmrecordTest, EveryCallBeforeSigkillIsInTheTrace) { RecordUntilKilled(dir_, 5000, {}); }
 
 TEST_F(VmrecordTest, FullRingMakesWritersWaitAndLosesNothing) {
-  // A 1 MiB ring holds ~10k records; the workload makes 60k calls before it is killed.
-  RecordUntilKilled(dir_, 30000, {"--ring-mb", "1"});
+  // A 64 KiB ring holds ~2k records; the workload makes 60k calls before it is killed.
+  RecordUntilKilled(dir_, 30000, {"--ring-kb", "64"});
 }
 
 // A shell script starts more processes than vmrecord may keep files open: each trace is

@@ -168,7 +168,10 @@ int ReuseRace() {
   std::thread unmapper([&] {
     for (int i = 0; i < kReuseRaceRounds; ++i) {
       void* p;
+      // Yield while waiting: with more threads than cores (tests run in parallel), a pure
+      // spin waits out the other thread's whole time slice at every hand-over.
       while ((p = handed.exchange(nullptr, std::memory_order_acquire)) == nullptr) {
+        std::this_thread::yield();
       }
       munmap(p, kReuseRaceBytes);
     }
@@ -177,7 +180,10 @@ int ReuseRace() {
     void* p = mmap(nullptr, kReuseRaceBytes, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     Check(p != MAP_FAILED, "mmap");
     void* empty = nullptr;
-    while (!handed.compare_exchange_weak(empty, p, std::memory_order_release)) empty = nullptr;
+    while (!handed.compare_exchange_weak(empty, p, std::memory_order_release)) {
+      empty = nullptr;
+      std::this_thread::yield();
+    }
   }
   unmapper.join();
   return 0;

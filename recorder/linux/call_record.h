@@ -1,5 +1,7 @@
-// Reading a WireRecord (what the hooks wrote) as a trace event: the row accessor the
-// collector's column encoder uses (see ColumnEncoder::EncodeRows), so no Event is built per call.
+// One record as the collector hands it on once the rings are merged (record_merger.h): a
+// recorded call or a control record with its writer's identity, and the row accessor the
+// collector's column encoder reads it through (see ColumnEncoder::EncodeRows), so that no Event
+// is built per call.
 #pragma once
 
 #include <cstdint>
@@ -9,9 +11,43 @@
 
 namespace vmreplay::recorder {
 
+// Which fields are meaningful depends on `op`; the others are zero.
+//   mmap:            addr size protect flags fd arg=offset          -> result error
+//   munmap:          addr size                                      -> error
+//   mremap:          addr size arg=new_size flags new_addr          -> result error
+//   mprotect:        addr size protect                              -> error
+//   madvise:         addr size flags=advice                         -> error
+//   malloc/valloc/pvalloc: size                                     -> result error
+//   calloc:          arg=count size                                 -> result error
+//   realloc:         addr size                                      -> result error
+//   free:            addr
+//   posix_memalign:  arg=alignment size -> result=*memptr, error=return value
+//   aligned_alloc/memalign: arg=alignment size                      -> result error
+//   process start:   arg=parent instance, addr=parent pid
+//   command line:    size bytes held in arg, new_addr and result, in that order
+struct CallRecord {
+  uint64_t timestamp;  // session clock at call entry (see SessionHeader::clock)
+  uint64_t latency;    // duration of the real call, in session clock ticks
+  uint64_t addr;
+  uint64_t size;
+  uint64_t arg;  // offset / new_size / count / alignment, per op
+  uint64_t new_addr;
+  uint64_t result;
+  uint32_t pid;       // the writer's process
+  uint32_t tid;       // and thread
+  uint32_t instance;  // process image id, unique within the session (see kWireProcessStart)
+  uint32_t flags;
+  uint32_t protect;
+  uint32_t error;  // errno, or posix_memalign's return value; 0 on success
+  int32_t fd;
+  uint8_t op;  // WireOp
+};
+
 // True for records that are recorded calls (as opposed to control records such as
 // kWireProcessStart).
-bool IsCallRecord(const WireRecord& record);
+inline bool IsCallRecord(const CallRecord& record) {
+  return record.op >= kWireMmap && record.op <= kWirePvalloc;
+}
 
 // How record clocks become nanoseconds since the session start: ns = (ticks - start_ticks) *
 // ns_per_tick (0 before the start), as calibrated by the collector.
@@ -46,17 +82,17 @@ class FixedClock {
 // Linux call uses has one wire field; `arg` carries whichever of offset, new_size, count and
 // alignment the operation has. The encoder reads only the fields the operation's kOpInfo mask
 // lists, so that mapping needs no knowledge of the operation.
-struct WireAccess {
-  using Row = WireRecord;
-  explicit WireAccess(const ClockConversion& conversion) : clock(conversion) {}
+struct CallRecordAccess {
+  using Row = CallRecord;
+  explicit CallRecordAccess(const ClockConversion& conversion) : clock(conversion) {}
   FixedClock clock;
 
-  Op op(const WireRecord& r) const { return static_cast<Op>(r.op); }
-  uint64_t thread(const WireRecord& r) const { return r.tid; }
-  uint64_t timestamp_ns(const WireRecord& r) const { return clock.ToNs(r.timestamp); }
-  uint64_t latency_ns(const WireRecord& r) const { return clock.DurationNs(r.latency); }
+  Op op(const CallRecord& r) const { return static_cast<Op>(r.op); }
+  uint64_t thread(const CallRecord& r) const { return r.tid; }
+  uint64_t timestamp_ns(const CallRecord& r) const { return clock.ToNs(r.timestamp); }
+  uint64_t latency_ns(const CallRecord& r) const { return clock.DurationNs(r.latency); }
   template <Field F>
-  auto field(const WireRecord& r) const {
+  auto field(const CallRecord& r) const {
     if constexpr (F == Field::k_addr) {
       return r.addr;
     } else if constexpr (F == Field::k_size) {

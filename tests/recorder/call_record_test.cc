@@ -1,19 +1,20 @@
-// The collector encodes ring records straight into trace columns through WireAccess: every
+// The collector encodes merged records straight into trace columns through CallRecordAccess: every
 // field of every Linux call must come out of the trace as the Event the call stands for.
+#include "recorder/linux/call_record.h"
+
 #include <gtest/gtest.h>
 
 #include <vector>
 
 #include "proto/chunk_codec.h"
 #include "proto/portable/column_encoder.h"
-#include "recorder/linux/wire_event.h"
 
 namespace vmreplay::recorder {
 namespace {
 
 // A record with every field set to something distinct, as if the hook had filled them all.
-WireRecord Full(WireOp op, uint64_t seed) {
-  WireRecord r{};
+CallRecord Full(WireOp op, uint64_t seed) {
+  CallRecord r{};
   r.op = op;
   r.tid = 77;
   r.timestamp = 1000 + seed * 10;
@@ -30,18 +31,18 @@ WireRecord Full(WireOp op, uint64_t seed) {
   return r;
 }
 
-TEST(WireAccessTest, EveryLinuxCallDecodesAsItsEvent) {
+TEST(CallRecordAccessTest, EveryLinuxCallDecodesAsItsEvent) {
   const WireOp ops[] = {kWireMmap,    kWireMunmap,        kWireMremap,       kWireMprotect,
                         kWireMadvise, kWireMalloc,        kWireCalloc,       kWireRealloc,
                         kWireFree,    kWirePosixMemalign, kWireAlignedAlloc, kWireMemalign,
                         kWireValloc,  kWirePvalloc};
-  std::vector<WireRecord> records;
+  std::vector<CallRecord> records;
   for (WireOp op : ops) records.push_back(Full(op, records.size()));
-  const WireAccess access{ClockConversion{.start_ticks = 1000, .ns_per_tick = 0.5}};
+  const CallRecordAccess access{ClockConversion{.start_ticks = 1000, .ns_per_tick = 0.5}};
 
   ColumnEncoder columns;
   std::string raw;
-  columns.EncodeRows(std::span<const WireRecord>(records), access, 0, {}, &raw);
+  columns.EncodeRows(std::span<const CallRecord>(records), access, 0, {}, &raw);
   ChunkEncoder chunk;
   std::string bytes;
   chunk.EncodeColumns(raw, 0, static_cast<uint32_t>(records.size()), true, 1, &bytes);
@@ -52,7 +53,7 @@ TEST(WireAccessTest, EveryLinuxCallDecodesAsItsEvent) {
   ASSERT_EQ(decoded.events.size(), records.size());
 
   for (size_t i = 0; i < records.size(); ++i) {
-    const WireRecord& r = records[i];
+    const CallRecord& r = records[i];
     Event want;
     want.op = static_cast<Op>(r.op);
     want.thread = 77;
@@ -99,7 +100,7 @@ TEST(WireAccessTest, EveryLinuxCallDecodesAsItsEvent) {
   }
 }
 
-TEST(WireAccessTest, FixedPointClockMatchesTheDoubleConversion) {
+TEST(CallRecordAccessTest, FixedPointClockMatchesTheDoubleConversion) {
   const ClockConversion c{.start_ticks = 123456789, .ns_per_tick = 0.3846153846};  // 2.6 GHz
   const FixedClock fixed(c);
   const uint64_t hour_in_ticks = static_cast<uint64_t>(3600e9 / c.ns_per_tick);
