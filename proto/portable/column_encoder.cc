@@ -19,30 +19,54 @@ void AppendBytesField(uint32_t field, const void* data, size_t size, std::string
 
 }  // namespace
 
-ColumnEncoder::ColumnEnds ColumnEncoder::PrepareColumns(size_t rows) {
+ColumnEncoder::State ColumnEncoder::Prepare(size_t rows, FieldMask fields) {
   const size_t worst = rows * kMaxVarint;
   ColumnEnds starts{};
   for (int field = 1; field < kColumnCount; ++field) {
+    const bool used = field < kFirstOptionalColumn ||
+                      (fields & (FieldMask{1} << (field - kFirstOptionalColumn))) != 0;
+    if (!used) continue;  // stays null: no row may write it
     if (columns_[field].size() < worst) columns_[field].resize(worst);
     starts[field] = columns_[field].data();
   }
-  return starts;
+  State s;
+  s.op = starts[1];
+  s.thread = starts[2];
+  s.stamp = starts[3];
+  s.latency = starts[4];
+  int field = kFirstOptionalColumn;
+#define VMREPLAY_START(name, coding, text) s.c.name = starts[field++];
+  VMREPLAY_EVENT_FIELDS(VMREPLAY_START)
+#undef VMREPLAY_START
+  return s;
 }
 
-void ColumnEncoder::Serialize(const ColumnEnds& ends, uint32_t first_string_id,
-                              std::span<const std::string> new_strings, std::string* out) {
+void ColumnEncoder::Begin(size_t max_rows, FieldMask fields) { state_ = Prepare(max_rows, fields); }
+
+void ColumnEncoder::Finish(const State& s, uint32_t first_string_id,
+                           std::span<const std::string> new_strings, std::string* out) {
+  ColumnEnds ends{};
+  ends[1] = s.op;
+  ends[2] = s.thread;
+  ends[3] = s.stamp;
+  ends[4] = s.latency;
+  int field = kFirstOptionalColumn;
+#define VMREPLAY_END(name, coding, text) ends[field++] = s.c.name;
+  VMREPLAY_EVENT_FIELDS(VMREPLAY_END)
+#undef VMREPLAY_END
   out->clear();
-  for (int field = 1; field < kColumnCount; ++field) {
-    const size_t size = static_cast<size_t>(ends[field] - columns_[field].data());
-    if (size != 0) {
-      AppendBytesField(static_cast<uint32_t>(field), columns_[field].data(), size, out);
-    }
+  for (int f = 1; f < kColumnCount; ++f) {
+    if (ends[f] == nullptr) continue;
+    const size_t size = static_cast<size_t>(ends[f] - columns_[f].data());
+    if (size != 0) AppendBytesField(static_cast<uint32_t>(f), columns_[f].data(), size, out);
   }
   if (first_string_id != 0) {  // proto3 scalar: absent when zero
     AppendVarint(kFirstStringIdField << 3, out);
     AppendVarint(first_string_id, out);
   }
-  for (const std::string& s : new_strings) AppendBytesField(kStringsField, s.data(), s.size(), out);
+  for (const std::string& str : new_strings) {
+    AppendBytesField(kStringsField, str.data(), str.size(), out);
+  }
 }
 
 }  // namespace vmreplay

@@ -45,39 +45,6 @@ struct EventAccess {
   }
 };
 
-class ColumnEncoder {
- public:
-  // Replaces *out with the serialized ChunkColumns. Delta coding restarts at each call, so
-  // every chunk decodes on its own. REQUIRES: every event's op is valid.
-  void Encode(std::span<const Event> events, uint32_t first_string_id,
-              std::span<const std::string> new_strings, std::string* out) {
-    EncodeRows(events, EventAccess{}, first_string_id, new_strings, out);
-  }
-
-  // The same for rows read through `access` (see EventAccess).
-  template <typename Access>
-  void EncodeRows(std::span<const typename Access::Row> rows, const Access& access,
-                  uint32_t first_string_id, std::span<const std::string> new_strings,
-                  std::string* out);
-
-  // ChunkColumns field numbers: op 1, thread 2, timestamp_ns 3, latency_ns 4, then the optional
-  // fields from 5 in VMREPLAY_EVENT_FIELDS order; first_string_id 40, strings 41.
-  static constexpr int kFirstOptionalColumn = 5;
-  static constexpr int kColumnCount = kFirstOptionalColumn + kFieldCount;  // index = field number
-  static constexpr uint32_t kFirstStringIdField = 40;
-  static constexpr uint32_t kStringsField = 41;
-
- private:
-  using ColumnEnds = std::array<uint8_t*, kColumnCount>;
-  // Sizes every column for `rows` rows of worst-case varints; returns where each starts.
-  ColumnEnds PrepareColumns(size_t rows);
-  // Writes the non-empty columns, first_string_id and the strings to *out.
-  void Serialize(const ColumnEnds& ends, uint32_t first_string_id,
-                 std::span<const std::string> new_strings, std::string* out);
-
-  std::vector<uint8_t> columns_[kColumnCount];
-};
-
 namespace column_coding {
 
 inline uint8_t* PutVarint(uint64_t v, uint8_t* p) {
@@ -149,44 +116,93 @@ struct RowEncoders {
 
 }  // namespace column_coding
 
+class ColumnEncoder {
+ public:
+  // Replaces *out with the serialized ChunkColumns. Delta coding restarts at each call, so
+  // every chunk decodes on its own. REQUIRES: every event's op is valid.
+  void Encode(std::span<const Event> events, uint32_t first_string_id,
+              std::span<const std::string> new_strings, std::string* out) {
+    EncodeRows(events, EventAccess{}, first_string_id, new_strings, out);
+  }
+
+  // The same for rows read through `access` (see EventAccess).
+  template <typename Access>
+  void EncodeRows(std::span<const typename Access::Row> rows, const Access& access,
+                  uint32_t first_string_id, std::span<const std::string> new_strings,
+                  std::string* out);
+
+  // Row by row, for a producer whose rows arrive one at a time (the Linux collector, which
+  // keeps one chunk in progress per trace): Begin, then Add up to `max_rows` rows, then Finish
+  // writes the chunk as Encode would and makes the encoder ready for the next Begin. Only the
+  // columns of `fields` (and the four every row has) get buffers. REQUIRES: every row's
+  // operation records only fields in `fields`.
+  void Begin(size_t max_rows, FieldMask fields = ~FieldMask{0});
+  template <typename Access>
+  void Add(const typename Access::Row& row, const Access& access) {
+    AddRow(state_, row, access);
+  }
+  size_t rows() const { return state_.rows; }
+  void Finish(uint32_t first_string_id, std::span<const std::string> new_strings,
+              std::string* out) {
+    Finish(state_, first_string_id, new_strings, out);
+    state_ = State();
+  }
+
+  // ChunkColumns field numbers: op 1, thread 2, timestamp_ns 3, latency_ns 4, then the optional
+  // fields from 5 in VMREPLAY_EVENT_FIELDS order; first_string_id 40, strings 41.
+  static constexpr int kFirstOptionalColumn = 5;
+  static constexpr int kColumnCount = kFirstOptionalColumn + kFieldCount;  // index = field number
+  static constexpr uint32_t kFirstStringIdField = 40;
+  static constexpr uint32_t kStringsField = 41;
+
+ private:
+  using ColumnEnds = std::array<uint8_t*, kColumnCount>;
+  // Where each column's next value goes, and the previous values delta columns code against.
+  struct State {
+    uint8_t* op = nullptr;
+    uint8_t* thread = nullptr;
+    uint8_t* stamp = nullptr;
+    uint8_t* latency = nullptr;
+    column_coding::Cursors c{};
+    column_coding::Prev prev;
+    uint64_t prev_thread = 0;
+    uint64_t prev_stamp = 0;
+    size_t rows = 0;
+  };
+  // Sizes the columns of `fields` for `rows` rows of worst-case varints; returns a state whose
+  // cursors sit at their starts.
+  State Prepare(size_t rows, FieldMask fields);
+  template <typename Access>
+  static void AddRow(State& s, const typename Access::Row& row, const Access& access);
+  // Writes the non-empty columns, first_string_id and the strings to *out.
+  void Finish(const State& s, uint32_t first_string_id, std::span<const std::string> new_strings,
+              std::string* out);
+
+  std::vector<uint8_t> columns_[kColumnCount];
+  State state_;  // the incremental API's chunk in progress
+};
+
+template <typename Access>
+void ColumnEncoder::AddRow(State& s, const typename Access::Row& row, const Access& access) {
+  using namespace column_coding;  // NOLINT: the coding helpers
+  const auto code = static_cast<size_t>(access.op(row));
+  s.op = PutVarint(code, s.op);
+  s.thread = PutVarint(Code<FieldCoding::kDelta>(access.thread(row), s.prev_thread), s.thread);
+  s.stamp = PutVarint(Code<FieldCoding::kDelta>(access.timestamp_ns(row), s.prev_stamp), s.stamp);
+  s.latency = PutVarint(access.latency_ns(row), s.latency);
+  RowEncoders<Access>::kByOp[code < kOpCount ? code : 0](row, access, s.c, s.prev);
+  ++s.rows;
+}
+
 template <typename Access>
 void ColumnEncoder::EncodeRows(std::span<const typename Access::Row> rows, const Access& access,
                                uint32_t first_string_id, std::span<const std::string> new_strings,
                                std::string* out) {
-  using namespace column_coding;  // NOLINT: the coding helpers
-  ColumnEnds ends = PrepareColumns(rows.size());
-  uint8_t* op = ends[1];
-  uint8_t* thread = ends[2];
-  uint8_t* stamp = ends[3];
-  uint8_t* latency = ends[4];
-  Cursors c{};
-  {
-    int field = kFirstOptionalColumn;
-#define VMREPLAY_START(name, coding, text) c.name = ends[field++];
-    VMREPLAY_EVENT_FIELDS(VMREPLAY_START)
-#undef VMREPLAY_START
-  }
-  Prev prev;
-  uint64_t prev_thread = 0, prev_stamp = 0;
-  for (const auto& row : rows) {
-    const auto code = static_cast<size_t>(access.op(row));
-    op = PutVarint(code, op);
-    thread = PutVarint(Code<FieldCoding::kDelta>(access.thread(row), prev_thread), thread);
-    stamp = PutVarint(Code<FieldCoding::kDelta>(access.timestamp_ns(row), prev_stamp), stamp);
-    latency = PutVarint(access.latency_ns(row), latency);
-    RowEncoders<Access>::kByOp[code < kOpCount ? code : 0](row, access, c, prev);
-  }
-  ends[1] = op;
-  ends[2] = thread;
-  ends[3] = stamp;
-  ends[4] = latency;
-  {
-    int field = kFirstOptionalColumn;
-#define VMREPLAY_END(name, coding, text) ends[field++] = c.name;
-    VMREPLAY_EVENT_FIELDS(VMREPLAY_END)
-#undef VMREPLAY_END
-  }
-  Serialize(ends, first_string_id, new_strings, out);
+  // A local state: its cursors stay in registers across the loop (byte stores into the columns
+  // could alias a member's).
+  State s = Prepare(rows.size(), ~FieldMask{0});
+  for (const auto& row : rows) AddRow(s, row, access);
+  Finish(s, first_string_id, new_strings, out);
 }
 
 }  // namespace vmreplay

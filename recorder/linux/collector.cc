@@ -37,7 +37,7 @@ struct SessionClockInfo {
 };
 
 #if defined(__x86_64__)
-constexpr uint64_t kCalibrationNs = 20 * 1000 * 1000;
+constexpr uint64_t kCalibrationNs = 10 * 1000 * 1000;
 #endif
 
 // Chooses the session clock: the TSC when the CPU says it is invariant (constant_tsc +
@@ -182,6 +182,10 @@ bool ThreadGone(uint32_t pid, uint32_t tid) {
          errno == ESRCH;
 }
 
+// Records held before the calibration that the collector encodes between two rounds: a few
+// ms of work, well within what a ring absorbs meanwhile.
+constexpr size_t kHeldSlice = 32768;
+
 // How long a pending mark must stay unchanged before its writer's liveness is checked: far
 // longer than any record takes, short enough not to hold the watermark back noticeably.
 constexpr auto kWriterStall = std::chrono::milliseconds(5);
@@ -249,6 +253,9 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
   for (;;) {
     const RecordMerger::RoundStats round = merger.Round(sink);
     if (!calibrated && CalibrationDue(clock)) calibrate();
+    // What arrived before the calibration, a slice per round (more than the round added, so
+    // that the backlog shrinks): the rings keep being drained meanwhile.
+    const size_t held = calibrated ? demux.EncodeHeld(kHeldSlice + round.emitted) : 0;
     while (calibrated && !to_finish.empty() && merger.watermark() > to_finish.front().second) {
       demux.FinishProcess(to_finish.front().first);
       to_finish.pop_front();
@@ -300,7 +307,7 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
       merger.RecycleRings(&ThreadGone);
     }
     // Sleep when there was little to do: a round fences every writer, so rounds are paced.
-    if (round.emitted == 0 || (round.emitted < 8192 && round.fullest < 0.25)) {
+    if (held == 0 && (round.emitted == 0 || (round.emitted < 8192 && round.fullest < 0.25))) {
       timespec ts{0, (round.emitted == 0 ? 500 : 200) * 1000};
       nanosleep(&ts, nullptr);
     }

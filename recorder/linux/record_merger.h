@@ -27,6 +27,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -103,7 +104,7 @@ class RecordMerger {
   // Decodes the record at cursor.tail of ring `i` into *out. Returns its length in words, and
   // *emit = false for records consumed here (a writer record naming the current writer again);
   // 0 if it does not parse (the ring is then marked broken).
-  unsigned Decode(uint32_t i, CallRecord* out, bool* emit);
+  unsigned Decode(uint32_t i, Cursor& c, const RingView& ring, CallRecord* out, bool* emit);
   void Break(uint32_t i, const std::string& why);
 
   const RingDirectory& rings_;
@@ -171,12 +172,13 @@ RecordMerger::RoundStats RecordMerger::Round(Sink&& sink) {
     for (;;) {
       const uint64_t key = fronts_[best].first;
       bool emit = true;
-      const unsigned words = Decode(i, &record, &emit);
+      const unsigned words = Decode(i, c, ring, &record, &emit);
       if (words == 0) {  // unparsable: the ring is broken
         ring_done = true;
         break;
       }
       c.tail += words;
+      __builtin_prefetch(ring.data + ((c.tail + 64) & ring.mask));  // 512 bytes ahead
       if (emit) {
         if (key < last_emitted_key_) {
           ++late_;
@@ -248,6 +250,158 @@ void RecordMerger::RecycleRings(OwnerDead&& owner_dead) {
     if (!retired && !(idle && owner_dead(owner_word::Pid(owner), owner_word::Tid(owner)))) continue;
     header.owner.compare_exchange_strong(owner, 0, std::memory_order_acq_rel);
   }
+}
+
+namespace record_merger_internal {
+// Payload words of each record kind (wire_protocol.h), a long latency word not included; -1 for
+// codes that are not records.
+constexpr std::array<int8_t, 256> MakePayloadWords() {
+  std::array<int8_t, 256> words{};
+  for (auto& w : words) w = -1;
+  words[kWireMmap] = words[kWireMremap] = 6;
+  words[kWireMunmap] = words[kWireMalloc] = words[kWireValloc] = words[kWirePvalloc] = 2;
+  words[kWireProcessStart] = words[kWireWriter] = 2;
+  words[kWireMprotect] = words[kWireMadvise] = words[kWireCalloc] = words[kWireRealloc] = 3;
+  words[kWirePosixMemalign] = words[kWireAlignedAlloc] = words[kWireMemalign] = 3;
+  words[kWireCommandLine] = 3;
+  words[kWireFree] = 1;
+  return words;
+}
+inline constexpr std::array<int8_t, 256> kPayloadWords = MakePayloadWords();
+}  // namespace record_merger_internal
+
+inline unsigned RecordMerger::Decode(uint32_t i, Cursor& c, const RingView& ring, CallRecord* out,
+                                     bool* emit) {
+  const uint64_t available = c.head - c.tail;
+  if (__builtin_expect(available < kRecordHeaderWords, 0)) {
+    Break(i, "a record shorter than its header");
+    return 0;
+  }
+  const uint64_t key = ring.Word(c.tail);
+  const uint64_t header = ring.Word(c.tail + 1);
+  const uint8_t op = HeaderOp(header);
+  const unsigned payload_words = HeaderPayloadWords(header);
+  const uint32_t latency32 = HeaderLatency(header);
+  const int expected = record_merger_internal::kPayloadWords[op];
+  const unsigned latency_words = latency32 == kLatencyInPayload ? 1 : 0;
+  if (__builtin_expect(
+          expected < 0 || payload_words != static_cast<unsigned>(expected) + latency_words, 0)) {
+    Break(i, "record op " + std::to_string(op) + " with " + std::to_string(payload_words) +
+                 " payload words");
+    return 0;
+  }
+  const unsigned words = kRecordHeaderWords + payload_words;
+  if (__builtin_expect(words > available, 0)) {
+    Break(i, "a record longer than what was published");
+    return 0;
+  }
+  // The payload in place, unless it wraps around the ring's end.
+  const uint64_t first = (c.tail + kRecordHeaderWords) & ring.mask;
+  uint64_t wrapped[kMaxPayloadWords];
+  const uint64_t* p = ring.data + first;
+  if (__builtin_expect(first + payload_words > ring.capacity(), 0)) {
+    for (unsigned k = 0; k < payload_words; ++k) wrapped[k] = ring.Word(first + k);
+    p = wrapped;
+  }
+  if (op == kWireWriter) {
+    const uint32_t instance = static_cast<uint32_t>(p[0] >> 32);
+    const uint32_t tid = static_cast<uint32_t>(p[0]);
+    const uint32_t pid = static_cast<uint32_t>(p[1]);
+    *emit = c.instance != instance || c.tid != tid || c.pid != pid;  // passed on when new
+    c.instance = instance;
+    c.tid = tid;
+    c.pid = pid;
+  }
+  // Every field is written, so that no stale value survives from the previous record (and
+  // member by member: `= {}` or a memset compiles to a slow `rep stos` here).
+  uint64_t addr = 0, size = 0, arg = 0, new_addr = 0, result = 0;
+  uint32_t flags = 0, protect = 0, error = HeaderError(header);
+  int32_t fd = 0;
+  switch (op) {
+    case kWireMalloc:
+    case kWireValloc:
+    case kWirePvalloc:
+      size = p[0];
+      result = p[1];
+      break;
+    case kWireFree:
+      addr = p[0];
+      break;
+    case kWireCalloc:
+    case kWirePosixMemalign:
+    case kWireAlignedAlloc:
+    case kWireMemalign:
+      arg = p[0];
+      size = p[1];
+      result = p[2];
+      break;
+    case kWireRealloc:
+      addr = p[0];
+      size = p[1];
+      result = p[2];
+      break;
+    case kWireMmap:
+      addr = p[0];
+      size = p[1];
+      protect = static_cast<uint32_t>(p[2]);
+      flags = static_cast<uint32_t>(p[2] >> 32);
+      fd = static_cast<int32_t>(p[3]);
+      arg = p[4];
+      result = p[5];
+      break;
+    case kWireMremap:
+      addr = p[0];
+      size = p[1];
+      arg = p[2];
+      flags = static_cast<uint32_t>(p[3]);
+      new_addr = p[4];
+      result = p[5];
+      break;
+    case kWireMunmap:
+      addr = p[0];
+      size = p[1];
+      break;
+    case kWireMprotect:
+      addr = p[0];
+      size = p[1];
+      protect = static_cast<uint32_t>(p[2]);
+      break;
+    case kWireMadvise:
+      addr = p[0];
+      size = p[1];
+      flags = static_cast<uint32_t>(p[2]);
+      break;
+    case kWireProcessStart:
+      arg = p[0];
+      addr = p[1];
+      break;
+    case kWireCommandLine:
+      size = error;  // the byte count
+      error = 0;
+      arg = p[0];
+      new_addr = p[1];
+      result = p[2];
+      break;
+    default:
+      break;
+  }
+  const uint64_t latency = latency_words != 0 ? p[payload_words - 1] : latency32;
+  out->timestamp = KeyedBeforeCall(op) || op >= kWireProcessStart ? key : key - latency;
+  out->latency = latency;
+  out->addr = addr;
+  out->size = size;
+  out->arg = arg;
+  out->new_addr = new_addr;
+  out->result = result;
+  out->pid = c.pid;
+  out->tid = c.tid;
+  out->instance = c.instance;
+  out->flags = flags;
+  out->protect = protect;
+  out->error = error;
+  out->fd = fd;
+  out->op = op;
+  return words;
 }
 
 }  // namespace vmreplay::recorder

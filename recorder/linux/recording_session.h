@@ -121,7 +121,9 @@ inline void EmitAfterCall(uint8_t op, uint64_t entry, uint32_t error,
     return;
   }
   constexpr unsigned kMaxWords = kRecordHeaderWords + N + 1;
-  const RingView& ring = w.ring;
+  // A copy: the ring's words could alias `w` as far as the compiler knows, so a reference
+  // would be reloaded from TLS after every store.
+  const RingView ring = w.ring;
   const uint64_t head = ring.header->head.load(std::memory_order_relaxed);
   if (__builtin_expect(head + kMaxWords > w.limit, 0) &&
       !internal::WaitForOwnedSpace(w, head, kMaxWords)) {

@@ -12,7 +12,57 @@
 
 namespace vmreplay::recorder {
 namespace {
+
 uint64_t ThreadKey(uint32_t instance, uint64_t tid) { return uint64_t{instance} << 32 | tid; }
+
+// Events per thread in the chunk in progress, for the footer: a small table indexed by a hash
+// of the thread id (the records of several threads interleave finely once merged by key).
+class ChunkThreadCounts {
+ public:
+  // Counts one event of `tid`; true if it is the thread's first in this chunk.
+  bool Count(uint64_t tid) {
+    unsigned h = (static_cast<uint32_t>(tid) * 0x9E3779B1u) >> 26;
+    for (unsigned probe = 0; probe < kSlots; ++probe, h = (h + 1) % kSlots) {
+      const unsigned k = slot_of_[h];
+      if (k != 0 && threads_[k - 1].thread == tid) {
+        ++threads_[k - 1].events;
+        return false;
+      }
+      if (k == 0) {
+        threads_.push_back({tid, 1});
+        if (threads_.size() < 256) slot_of_[h] = static_cast<uint8_t>(threads_.size());
+        return true;
+      }
+    }
+    // More threads in one chunk than the table holds.
+    for (auto& t : threads_) {
+      if (t.thread == tid) {
+        ++t.events;
+        return false;
+      }
+    }
+    threads_.push_back({tid, 1});
+    return true;
+  }
+  std::span<const TraceWriter::ThreadEvents> threads() const { return threads_; }
+  void Clear() {
+    std::memset(slot_of_, 0, sizeof slot_of_);
+    threads_.clear();
+  }
+
+ private:
+  static constexpr unsigned kSlots = 64;
+  uint8_t slot_of_[kSlots] = {};  // index into threads_ + 1; 0 = empty
+  std::vector<TraceWriter::ThreadEvents> threads_;
+};
+
+// Every field some Linux call records: the columns a Linux trace's chunks can have.
+constexpr FieldMask LinuxCallFields() {
+  FieldMask fields = 0;
+  for (int op = kWireMmap; op <= kWirePvalloc; ++op) fields |= kOpInfo[op].fields;
+  return fields;
+}
+
 }  // namespace
 
 // One process image's trace. The writer is created at the image's first call (or at the
@@ -27,10 +77,13 @@ struct TraceDemultiplexer::ProcessTrace {
   bool writer_failed = false;
   std::unique_ptr<TraceWriter> writer;
   uint64_t dropped = 0;
-  // Call records not yet written, and how many of them each thread made (runs of records
-  // mostly come from one thread, so the last entry is the likely one).
-  std::vector<CallRecord> pending;
-  std::vector<TraceWriter::ThreadEvents> pending_threads;
+  // The chunk in progress, encoded record by record, and its events per thread.
+  ColumnEncoder chunk;
+  ChunkThreadCounts chunk_threads;
+  // Call records that arrived before the clock was calibrated (see SetClock), and how many of
+  // them are encoded already.
+  std::vector<CallRecord> early;
+  size_t early_done = 0;
   std::set<uint64_t> threads;  // every thread seen, for the footer's names
   bool finished = false;
 };
@@ -46,12 +99,30 @@ TraceDemultiplexer::TraceDemultiplexer(const CollectorOptions& options, uint32_t
 
 TraceDemultiplexer::~TraceDemultiplexer() = default;
 
-void TraceDemultiplexer::SetClock(const ClockConversion& clock) {
-  clock_ = clock;
-  clock_set_ = true;
+void TraceDemultiplexer::SetClock(const ClockConversion& clock) { access_.emplace(clock); }
+
+size_t TraceDemultiplexer::EncodeHeld(size_t max_records) {
   for (auto& [instance, trace] : instances_) {
-    if (trace->pending.size() >= kRecordsPerChunk) Flush(*trace);
+    if (held_ == 0 || max_records == 0) break;
+    std::vector<CallRecord>& early = trace->early;
+    const size_t n = std::min({max_records, early.size() - trace->early_done});
+    for (size_t i = 0; i < n; ++i) Add(*trace, early[trace->early_done + i]);
+    trace->early_done += n;
+    held_ -= n;
+    max_records -= n;
+    if (trace->early_done == early.size()) {
+      std::vector<CallRecord>().swap(early);
+      trace->early_done = 0;
+    }
   }
+  return held_;
+}
+
+void TraceDemultiplexer::EncodeHeld(ProcessTrace& trace) {
+  for (size_t i = trace.early_done; i < trace.early.size(); ++i) Add(trace, trace.early[i]);
+  held_ -= trace.early.size() - trace.early_done;
+  std::vector<CallRecord>().swap(trace.early);
+  trace.early_done = 0;
 }
 
 void TraceDemultiplexer::Handle(const CallRecord& record) {
@@ -77,41 +148,30 @@ void TraceDemultiplexer::Handle(const CallRecord& record) {
     }
     if (!OpenWriter(trace)) return;
   }
-  trace.pending.push_back(record);
   ++events_;
-  if (trace.pending.size() >= kRecordsPerChunk && clock_set_) Flush(trace);
+  // Held while there is no clock, and after it while earlier records are still held.
+  if (__builtin_expect(!access_.has_value() || !trace.early.empty(), 0)) {
+    trace.early.push_back(record);
+    ++held_;
+    return;
+  }
+  Add(trace, record);
+}
+
+void TraceDemultiplexer::Add(ProcessTrace& trace, const CallRecord& record) {
+  if (trace.chunk.rows() == 0) trace.chunk.Begin(kRecordsPerChunk, LinuxCallFields());
+  trace.chunk.Add(record, *access_);
+  if (trace.chunk_threads.Count(record.tid)) trace.threads.insert(record.tid);
+  if (trace.chunk.rows() == kRecordsPerChunk) Flush(trace);
 }
 
 void TraceDemultiplexer::Flush(ProcessTrace& trace) {
-  const std::span<const CallRecord> all(trace.pending);
-  for (size_t at = 0; at < all.size(); at += kRecordsPerChunk) {
-    WriteChunk(trace, all.subspan(at, std::min(kRecordsPerChunk, all.size() - at)));
-  }
-  trace.pending.clear();
-}
-
-void TraceDemultiplexer::WriteChunk(ProcessTrace& trace, std::span<const CallRecord> records) {
-  // Events per thread in this chunk, for the footer. Records of a few threads interleave, so
-  // the table is small and the last thread looked up is the likely next one.
-  std::vector<TraceWriter::ThreadEvents>& threads = trace.pending_threads;
-  threads.clear();
-  size_t last = 0;
-  for (const CallRecord& r : records) {
-    if (last < threads.size() && threads[last].thread == r.tid) {
-      ++threads[last].events;
-      continue;
-    }
-    last = 0;
-    while (last < threads.size() && threads[last].thread != r.tid) ++last;
-    if (last == threads.size()) {
-      threads.push_back({r.tid, 0});
-      trace.threads.insert(r.tid);
-    }
-    ++threads[last].events;
-  }
-  encoder_.EncodeRows(records, CallRecordAccess{clock_}, 0, {}, &columns_);
-  Status s = trace.writer->AppendColumns(columns_, static_cast<uint32_t>(records.size()), threads);
+  if (trace.chunk.rows() == 0) return;
+  const auto rows = static_cast<uint32_t>(trace.chunk.rows());
+  trace.chunk.Finish(0, {}, &columns_);
+  Status s = trace.writer->AppendColumns(columns_, rows, trace.chunk_threads.threads());
   if (!s.ok()) Fail(s);
+  trace.chunk_threads.Clear();
 }
 
 void TraceDemultiplexer::FinishProcess(uint32_t pid) {
@@ -141,11 +201,12 @@ void TraceDemultiplexer::FinishTrace(ProcessTrace& trace) {
     info->set_thread_id(tid);
     info->set_name(name->second);
   }
+  EncodeHeld(trace);
   Flush(trace);
   Status s = trace.writer->Finish(footer);
   if (!s.ok()) Fail(s);
-  trace.writer.reset();  // its file, buffers and compression context
-  std::vector<CallRecord>().swap(trace.pending);
+  trace.writer.reset();           // its file, buffers and compression context
+  trace.chunk = ColumnEncoder();  // its buffers
   if (trace.path == options_.output_path) {
     finished_paths_.insert(finished_paths_.begin(), trace.path);
   } else {

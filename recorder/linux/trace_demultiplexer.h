@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,8 +25,12 @@ class TraceDemultiplexer {
   // writes to options.output_path. Records are held, not encoded, until SetClock.
   TraceDemultiplexer(const CollectorOptions& options, uint32_t root_pid, uint64_t start_wall_ns);
   // How record clocks become trace nanoseconds, once calibrated (the collector measures the
-  // TSC while the command already runs); encodes what was held meanwhile.
+  // TSC while the command already runs). The records held meanwhile are encoded by
+  // EncodeHeld, a slice at a time, so that the collector can go on draining the rings.
   void SetClock(const ClockConversion& clock);
+  // Encodes up to `max_records` of the records held for want of a clock (and the records that
+  // arrived after them). Returns how many are still held. REQUIRES: SetClock was called.
+  size_t EncodeHeld(size_t max_records);
   ~TraceDemultiplexer();
 
   // One record from the ring, in ring order.
@@ -47,13 +52,17 @@ class TraceDemultiplexer {
  private:
   struct ProcessTrace;
 
-  // Call records are written in chunks of this many, encoded straight from the records.
+  // Call records are written in chunks of this many, encoded straight from the records as they
+  // arrive.
   static constexpr size_t kRecordsPerChunk = 4096;
 
   void Fail(const Status& s);
-  // Encodes and writes the held records, in chunks of at most kRecordsPerChunk.
+  // Adds a call record to its trace's chunk in progress; writes the chunk once full.
+  void Add(ProcessTrace& trace, const CallRecord& record);
+  // Encodes every record the trace holds in `early`.
+  void EncodeHeld(ProcessTrace& trace);
+  // Writes the chunk in progress, if it holds any record.
   void Flush(ProcessTrace& trace);
-  void WriteChunk(ProcessTrace& trace, std::span<const CallRecord> records);
   // Names the record's thread from /proc, at its first record (its writer record), while it
   // (probably) still exists; best effort.
   void NoteThread(const CallRecord& record);
@@ -63,8 +72,8 @@ class TraceDemultiplexer {
 
   const CollectorOptions& options_;
   const uint32_t root_pid_;
-  ClockConversion clock_;
-  bool clock_set_ = false;
+  std::optional<CallRecordAccess> access_;  // set by SetClock
+  size_t held_ = 0;                         // records in the traces' `early` lists
   const uint64_t start_wall_ns_;
   std::string stem_;
   std::map<uint32_t, std::unique_ptr<ProcessTrace>> instances_;
@@ -74,8 +83,7 @@ class TraceDemultiplexer {
   std::vector<std::string> finished_paths_;       // the command's first
   uint32_t last_instance_ = 0;
   ProcessTrace* last_trace_ = nullptr;  // instances_ owns it; entries are never removed
-  ColumnEncoder encoder_;               // shared by every trace: one chunk is encoded at a time
-  std::string columns_;
+  std::string columns_;  // a chunk's serialized columns, before the writer compresses them
   uint64_t events_ = 0;
   uint64_t dropped_ = 0;
   Status status_;
