@@ -284,6 +284,12 @@ const std::vector<Event>* BinaryTraceReader::NextChunk() {
   return &chunk_.events;
 }
 
+bool BinaryTraceReader::NextChunkInto(std::vector<Event>* events) {
+  if (NextChunk() == nullptr) return false;
+  events->swap(chunk_.events);
+  return true;
+}
+
 std::string_view BinaryTraceReader::String(uint32_t id) const {
   if (id == 0 || id > strings_.size()) return {};
   return strings_[id - 1];

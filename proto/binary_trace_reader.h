@@ -43,6 +43,9 @@ class BinaryTraceReader final : public EventSource {
   // The events of the next chunk, for callers that work a chunk at a time (faster than Next).
   // Returns nullptr at the end or on error. Valid until the next call. Do not mix with Next.
   const std::vector<Event>* NextChunk();
+  // The same, handing the events over: swaps them into *events, whose old contents the reader
+  // reuses as storage for the next chunk (no copy). False at the end or on error.
+  bool NextChunkInto(std::vector<Event>* events);
 
   const std::vector<Damage>& damage() const { return damage_; }
   uint64_t file_size() const { return file_size_; }

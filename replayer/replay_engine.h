@@ -31,6 +31,10 @@
 
 namespace vmreplay::replay {
 
+// Whether a binary trace is decoded on a thread of its own: kAuto decides from the first chunk
+// (event_pump.h).
+enum class ReadAhead { kAuto, kOn, kOff };
+
 struct ReplayOptions {
   std::string backend = "sim";
   std::string heap = "system";
@@ -43,6 +47,8 @@ struct ReplayOptions {
   // at most max_threads of them.
   bool threaded = false;
   size_t max_threads = 64;
+  // Read and decode the trace on a thread of its own, ahead of the replay (chunk_read_ahead.h).
+  ReadAhead read_ahead = ReadAhead::kAuto;
 };
 
 class ReplayEngine {

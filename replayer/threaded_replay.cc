@@ -246,7 +246,7 @@ Status ReplayThreaded(EventSource& source, ReplayEngine& engine, VmBackend& vm,
                       const ReplayOptions& options, ReplayMetrics* metrics,
                       ReplayObserver* observer, ProgressBar& progress) {
   Dispatcher dispatcher(engine, vm, options, metrics, observer);
-  PumpEvents(source, progress,
+  PumpEvents(source, progress, options.read_ahead,
              [&](const Event& e, uint64_t index) { return dispatcher.Dispatch(e, index); });
   dispatcher.Close();
   dispatcher.Merge();

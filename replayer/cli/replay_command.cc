@@ -21,6 +21,7 @@ int RunReplay(const std::vector<std::string>& args) {
   std::vector<std::string> backends;
   std::vector<std::string> heaps;
   std::vector<std::string> threads;
+  std::string read_ahead;
   replay::ReplayOptions options;
   std::string commit_limit = "0";
   bool json = false, csv = false, check = false;
@@ -52,7 +53,10 @@ int RunReplay(const std::vector<std::string>& args) {
       "single: every event in trace order on one thread; replay: each recorded thread on a "
       "thread of its own, ordered as the trace implies (repeatable; default single)")(
       "max-threads", po::value(&options.max_threads)->default_value(options.max_threads),
-      "--threads=replay: most replay threads (more recorded threads share them)");
+      "--threads=replay: most replay threads (more recorded threads share them)")(
+      "read-ahead", po::value(&read_ahead)->default_value("auto"),
+      "decode the trace on a thread of its own, ahead of the replay: auto (when the trace's "
+      "events are costly to decode), on, off");
   po::positional_options_description pos;
   pos.add("trace", 1);
   po::variables_map vm;
@@ -77,6 +81,16 @@ int RunReplay(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   if (options.vm.commit_limit == 0) options.vm.commit_limit = UINT64_MAX;
+  if (read_ahead == "auto") {
+    options.read_ahead = replay::ReadAhead::kAuto;
+  } else if (read_ahead == "on") {
+    options.read_ahead = replay::ReadAhead::kOn;
+  } else if (read_ahead == "off") {
+    options.read_ahead = replay::ReadAhead::kOff;
+  } else {
+    PrintError("--read-ahead: '" + read_ahead + "' is not one of: auto, on, off");
+    return 2;
+  }
   if (backends.empty()) backends.push_back("sim");
   if (heaps.empty()) heaps.push_back("system");
   options.progress = !json && !csv && isatty(STDERR_FILENO);

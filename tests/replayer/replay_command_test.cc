@@ -83,6 +83,26 @@ TEST(ReplayCommandTest, SingleAndThreadedSideBySide) {
       << bad.out;
 }
 
+TEST(ReplayCommandTest, ReadAheadChoices) {
+  const std::string trace = testing::SourceDir() + "/traces/synth/server-gc.pb";
+  const auto off = RunCli(trace + " --backend=sim --read-ahead=off --csv");
+  const auto on = RunCli(trace + " --backend=sim --read-ahead=on --csv");
+  ASSERT_EQ(off.code, 0) << off.out;
+  ASSERT_EQ(on.code, 0) << on.out;
+  // The same run either way, up to the timings (the columns after divergences).
+  auto deterministic = [](const std::string& csv) {
+    const std::string row = csv.substr(csv.find('\n') + 1);
+    size_t comma = 0;
+    for (int i = 0; i < 8 && comma != std::string::npos; ++i) comma = row.find(',', comma + 1);
+    return row.substr(0, comma);
+  };
+  EXPECT_EQ(deterministic(on.out), deterministic(off.out));
+  const auto bad = RunCli(trace + " --read-ahead=maybe");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("--read-ahead: 'maybe' is not one of: auto, on, off"), std::string::npos)
+      << bad.out;
+}
+
 TEST(ReplayCommandTest, BackendsListed) {
   const auto r = RunCli("backends");
   EXPECT_EQ(r.code, 0);
