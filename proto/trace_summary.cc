@@ -9,24 +9,6 @@
 
 namespace vmreplay {
 
-bool RecordedFailure(const Event& e) {
-  if (e.error != 0) return true;
-  if (IsWin32VirtualOp(e.op) || IsHostMallocOp(e.op) || e.op == Op::kMemoryNotification) {
-    return (e.hresult & 0x80000000u) != 0;
-  }
-  switch (e.op) {
-    case Op::kMalloc:
-    case Op::kCalloc:
-    case Op::kValloc:
-    case Op::kPvalloc:
-    case Op::kAlignedAlloc:
-    case Op::kMemalign:
-      return e.result == 0 && e.size != 0;
-    default:
-      return false;
-  }
-}
-
 Status Summarize(const std::string& path, TraceSummary* out) {
   std::unique_ptr<EventSource> source;
   VMREPLAY_RETURN_IF_ERROR(OpenTrace(path, &source));

@@ -31,6 +31,22 @@ Status Summarize(const std::string& path, TraceSummary* out);
 
 // True when the recorded outcome of the call is a failure (an error code, a failing HRESULT,
 // or a NULL result where the call returns memory).
-bool RecordedFailure(const Event& e);
+inline bool RecordedFailure(const Event& e) {  // inline: replay asks it of every call
+  if (e.error != 0) return true;
+  if (IsWin32VirtualOp(e.op) || IsHostMallocOp(e.op) || e.op == Op::kMemoryNotification) {
+    return (e.hresult & 0x80000000u) != 0;
+  }
+  switch (e.op) {
+    case Op::kMalloc:
+    case Op::kCalloc:
+    case Op::kValloc:
+    case Op::kPvalloc:
+    case Op::kAlignedAlloc:
+    case Op::kMemalign:
+      return e.result == 0 && e.size != 0;
+    default:
+      return false;
+  }
+}
 
 }  // namespace vmreplay

@@ -6,14 +6,6 @@
 
 namespace vmreplay::replay {
 
-int LogHistogram::BucketOf(uint64_t value) {
-  if (value < 2 * kSubBuckets) return static_cast<int>(value);
-  const int msb = 63 - std::countl_zero(value);  // >= kSubBucketBits + 1
-  const int shift = msb - kSubBucketBits;
-  const uint64_t sub = (value >> shift) - kSubBuckets;  // 0 .. kSubBuckets - 1
-  return static_cast<int>(2 * kSubBuckets + (msb - kSubBucketBits - 1) * kSubBuckets + sub);
-}
-
 uint64_t LogHistogram::BucketUpperBound(int bucket) {
   const uint64_t b = static_cast<uint64_t>(bucket);
   if (b < 2 * kSubBuckets) return b;
@@ -23,14 +15,6 @@ uint64_t LogHistogram::BucketUpperBound(int bucket) {
   const int shift = msb - kSubBucketBits;
   const uint64_t lower = (kSubBuckets + sub) << shift;
   return lower + ((uint64_t{1} << shift) - 1);
-}
-
-void LogHistogram::Record(uint64_t value) {
-  ++buckets_[BucketOf(value)];
-  ++count_;
-  sum_ += value;
-  min_ = std::min(min_, value);
-  max_ = std::max(max_, value);
 }
 
 void LogHistogram::Merge(const LogHistogram& other) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstdint>
 
 namespace vmreplay::replay {
@@ -17,7 +18,13 @@ class LogHistogram {
   static constexpr int kSubBucketBits = 4;
   static constexpr uint64_t kSubBuckets = uint64_t{1} << kSubBucketBits;
 
-  void Record(uint64_t value);
+  void Record(uint64_t value) {  // inline: the replay records one sample per call it makes
+    ++buckets_[BucketOf(value)];
+    ++count_;
+    sum_ += value;
+    if (value < min_) min_ = value;
+    if (value > max_) max_ = value;
+  }
   // Adds every sample of `other`.
   void Merge(const LogHistogram& other);
 
@@ -31,7 +38,13 @@ class LogHistogram {
   uint64_t Percentile(double q) const;
 
   // Bucket of a value, and the highest value a bucket holds (exposed for tests).
-  static int BucketOf(uint64_t value);
+  static int BucketOf(uint64_t value) {
+    if (value < 2 * kSubBuckets) return static_cast<int>(value);
+    const int msb = 63 - std::countl_zero(value);  // >= kSubBucketBits + 1
+    const int shift = msb - kSubBucketBits;
+    const uint64_t sub = (value >> shift) - kSubBuckets;  // 0 .. kSubBuckets - 1
+    return static_cast<int>(2 * kSubBuckets + (msb - kSubBucketBits - 1) * kSubBuckets + sub);
+  }
   static uint64_t BucketUpperBound(int bucket);
 
  private:

@@ -46,7 +46,7 @@ Calibration Calibrate() {
 OpClock::OpClock() {
   static const Calibration calibration = Calibrate();
   use_tsc_ = calibration.use_tsc;
-  ns_per_tick_ = calibration.ns_per_tick;
+  ns_per_tick_q32_ = static_cast<uint64_t>(calibration.ns_per_tick * 4294967296.0 + 0.5);
 }
 
 }  // namespace vmreplay::replay
