@@ -24,13 +24,17 @@ constexpr uint32_t kPid = 1000;
 // of shared memory), zero-filled like a new shared memory object.
 class Segment {
  public:
-  Segment(uint32_t rings, uint32_t shared, uint64_t ring_words)
+  // With `owners` > 0, threads 1 .. owners have claimed rings 0 .. owners - 1.
+  Segment(uint32_t rings, uint32_t shared, uint64_t ring_words, uint32_t owners = 0)
       : bytes_(RingDirectory::SegmentBytesFor(rings, shared, ring_words)),
         memory_(static_cast<unsigned char*>(std::aligned_alloc(4096, Rounded(bytes_)))) {
     std::memset(memory_.get(), 0, Rounded(bytes_));
     session_ = new (memory_.get()) SessionHeader();
     EXPECT_TRUE(RingDirectory::Format(session_, bytes_, rings, shared, ring_words));
     EXPECT_TRUE(directory_.Attach(session_, bytes_));
+    for (uint32_t t = 1; t <= owners; ++t) {
+      EXPECT_EQ(directory_.Claim(kPid, t), static_cast<int>(t - 1));
+    }
   }
   RingDirectory& directory() { return directory_; }
   SessionHeader* session() { return session_; }
@@ -181,10 +185,8 @@ TEST(RecordMergerTest, DecodesEveryRecordKind) {
 }
 
 TEST(RecordMergerTest, TwoWritersComeOutInKeyOrderExactlyOnce) {
-  Segment segment(2, 1, 256);  // small rings: writers wait for space many times
+  Segment segment(2, 1, 256, 2);  // small rings: writers wait for space many times
   RingDirectory& d = segment.directory();
-  ASSERT_EQ(d.Claim(kPid, 1), 0);
-  ASSERT_EQ(d.Claim(kPid, 2), 1);
   constexpr uint64_t kPerWriter = 20000;
   std::atomic<int> done{0};
   auto write = [&](uint32_t ring, uint32_t tid) {
@@ -215,10 +217,8 @@ TEST(RecordMergerTest, TwoWritersComeOutInKeyOrderExactlyOnce) {
 // A record in progress holds the watermark at its ring's last key: records other rings publish
 // meanwhile wait, and come out after it once it is published, if their keys are later.
 TEST(RecordMergerTest, RecordInProgressHoldsLaterRecordsBack) {
-  Segment segment(2, 1, 256);
+  Segment segment(2, 1, 256, 2);
   RingDirectory& d = segment.directory();
-  ASSERT_EQ(d.Claim(kPid, 1), 0);
-  ASSERT_EQ(d.Claim(kPid, 2), 1);
   Writer slow(d, 0, 1);
   Writer fast(d, 1, 2);
   RecordMerger merger(d, Options());
@@ -237,10 +237,8 @@ TEST(RecordMergerTest, RecordInProgressHoldsLaterRecordsBack) {
 
 // An idle ring (no mark) holds nothing back, however old its last record.
 TEST(RecordMergerTest, IdleRingDoesNotHoldTheWatermark) {
-  Segment segment(2, 1, 256);
+  Segment segment(2, 1, 256, 2);
   RingDirectory& d = segment.directory();
-  ASSERT_EQ(d.Claim(kPid, 1), 0);
-  ASSERT_EQ(d.Claim(kPid, 2), 1);
   Writer idle(d, 0, 1);
   Writer busy(d, 1, 2);
   idle.Malloc(1, 0x1000);
@@ -254,9 +252,8 @@ TEST(RecordMergerTest, IdleRingDoesNotHoldTheWatermark) {
 }
 
 TEST(RecordMergerTest, DeadWriterIsClearedAndItsLostRecordCounted) {
-  Segment segment(3, 1, 256);
+  Segment segment(3, 1, 256, 3);
   RingDirectory& d = segment.directory();
-  for (uint32_t t = 1; t <= 3; ++t) ASSERT_GE(d.Claim(kPid, t), 0);
   Writer returned(d, 0, 1);   // dies after its call returned: a lost record
   Writer inside(d, 1, 2);     // dies inside a free: the call never returned, nothing lost
   Writer published(d, 2, 3);  // dies after publishing, before clearing its mark
@@ -287,9 +284,8 @@ TEST(RecordMergerTest, DeadWriterIsClearedAndItsLostRecordCounted) {
 }
 
 TEST(RecordMergerTest, LiveWriterIsNotCleared) {
-  Segment segment(1, 1, 256);
+  Segment segment(1, 1, 256, 1);
   RingDirectory& d = segment.directory();
-  ASSERT_EQ(d.Claim(kPid, 1), 0);
   Writer w(d, 0, 1);
   RecordMerger merger(d, Options());
   w.Begin();
@@ -301,10 +297,8 @@ TEST(RecordMergerTest, LiveWriterIsNotCleared) {
 }
 
 TEST(RecordMergerTest, UnparsableRecordBreaksOnlyItsRingAndFreesItsWriter) {
-  Segment segment(2, 1, 64);
+  Segment segment(2, 1, 64, 2);
   RingDirectory& d = segment.directory();
-  ASSERT_EQ(d.Claim(kPid, 1), 0);
-  ASSERT_EQ(d.Claim(kPid, 2), 1);
   Writer bad(d, 0, 1);
   Writer good(d, 1, 2);
   // The recorded program scribbles over its ring: an unknown op with absurd length.
@@ -330,9 +324,8 @@ TEST(RecordMergerTest, UnparsableRecordBreaksOnlyItsRingAndFreesItsWriter) {
 }
 
 TEST(RecordMergerTest, RetiredRingIsFreedOnceReadAndReclaimed) {
-  Segment segment(1, 1, 256);
+  Segment segment(1, 1, 256, 1);
   RingDirectory& d = segment.directory();
-  ASSERT_EQ(d.Claim(kPid, 1), 0);
   Writer w(d, 0, 1);
   w.Malloc(1, 0x1000);
   d.Ring(0).header->owner.fetch_or(owner_word::kRetired);  // the thread exited
@@ -352,9 +345,8 @@ TEST(RecordMergerTest, RetiredRingIsFreedOnceReadAndReclaimed) {
 }
 
 TEST(RecordMergerTest, DeadOwnersRingIsFreedOnlyWhenIdle) {
-  Segment segment(1, 1, 256);
+  Segment segment(1, 1, 256, 1);
   RingDirectory& d = segment.directory();
-  ASSERT_EQ(d.Claim(kPid, 1), 0);
   Writer w(d, 0, 1);
   RecordMerger merger(d, Options());
   Collected got;
