@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# README command 2 (and CI): install, build with warnings as errors, run the whole test suite,
-# then build and run it again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# README command 2 (and CI): install, build with warnings as errors, run the whole test suite
+# and the gate, the concurrent tests under ThreadSanitizer, then build and run everything again
+# under AddressSanitizer + UndefinedBehaviorSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -17,14 +18,18 @@ echo "== tests"
 echo "== gate (gate/baseline.json)"
 build-test/replayer/vmreplay gate --baseline gate/baseline.json
 
-# Threaded replay is the one concurrent part: its test (and the libraries under it) also runs
-# under ThreadSanitizer.
-echo "== build threaded replay test (TSan)"
+# The concurrent parts of replay (threaded replay, and decoding on a thread of its own) and the
+# recorder's ring merge: their tests (and the libraries under them) also run under
+# ThreadSanitizer.
+echo "== build concurrent tests (TSan)"
 cmake -S . -B build-tsan -DVMREPLAY_WERROR=ON -DVMREPLAY_BENCHMARKS=OFF \
   -DCMAKE_CXX_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread >/dev/null
-cmake --build build-tsan -j"$(nproc)" --target replayer_threaded_replay_test
-echo "== threaded replay test under TSan"
+cmake --build build-tsan -j"$(nproc)" --target replayer_threaded_replay_test \
+  replayer_chunk_read_ahead_test recorder_record_merger_test
+echo "== concurrent tests under TSan"
 TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/replayer/replayer_threaded_replay_test
+TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/replayer/replayer_chunk_read_ahead_test
+TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/recorder/recorder_record_merger_test
 
 echo "== build (ASan + UBSan)"
 bash scripts/build.sh build-asan -DVMREPLAY_SANITIZE=ON -DVMREPLAY_BENCHMARKS=OFF

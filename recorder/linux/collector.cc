@@ -154,7 +154,8 @@ class Segment {
         !rings_.Attach(session_, bytes)) {
       return Status::Error("vmrecord: cannot lay out the rings");
     }
-    std::atomic_thread_fence(std::memory_order_release);
+    // Last, though nothing can look before it: the command starts after this returns, and the
+    // fork and exec order everything written here before its first read.
     session_->magic = kSessionMagic;
     return Status::Ok();
   }
