@@ -6,14 +6,13 @@
 namespace vmreplay::recorder {
 namespace {
 
-// dlsym's needs are a few hundred bytes; this leaves ample room.
-constexpr size_t kBufferBytes = 128 * 1024;
 constexpr size_t kHeaderBytes = 16;  // holds the requested size just below each block
 
-alignas(4096) unsigned char g_buffer[kBufferBytes];
 std::atomic<size_t> g_used{0};
 
 }  // namespace
+
+alignas(4096) unsigned char BootstrapAllocator::buffer_[kBufferBytes];
 
 void* BootstrapAllocator::Allocate(size_t size, size_t alignment) {
   if (alignment < kHeaderBytes) alignment = kHeaderBytes;
@@ -24,15 +23,10 @@ void* BootstrapAllocator::Allocate(size_t size, size_t alignment) {
     const size_t end = block + ((size + kHeaderBytes - 1) & ~(kHeaderBytes - 1));
     if (end > kBufferBytes) return nullptr;
     if (g_used.compare_exchange_weak(used, end, std::memory_order_relaxed)) {
-      *reinterpret_cast<size_t*>(g_buffer + block - kHeaderBytes) = size;
-      return g_buffer + block;
+      *reinterpret_cast<size_t*>(buffer_ + block - kHeaderBytes) = size;
+      return buffer_ + block;
     }
   }
-}
-
-bool BootstrapAllocator::Owns(const void* p) {
-  const auto* c = static_cast<const unsigned char*>(p);
-  return c >= g_buffer && c < g_buffer + kBufferBytes;
 }
 
 size_t BootstrapAllocator::SizeOf(const void* p) {

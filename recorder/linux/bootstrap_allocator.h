@@ -15,9 +15,18 @@ class BootstrapAllocator {
  public:
   // Returns nullptr when the buffer is exhausted. `alignment` must be a power of two.
   static void* Allocate(size_t size, size_t alignment = 16);
-  static bool Owns(const void* p);
+  // Inline: free asks it of every pointer.
+  static bool Owns(const void* p) {
+    const auto* c = static_cast<const unsigned char*>(p);
+    return c >= buffer_ && c < buffer_ + kBufferBytes;
+  }
   // The size requested for a block Allocate returned (for realloc out of the buffer).
   static size_t SizeOf(const void* p);
+
+ private:
+  // dlsym's needs are a few hundred bytes; this leaves ample room.
+  static constexpr size_t kBufferBytes = 128 * 1024;
+  static unsigned char buffer_[kBufferBytes];
 };
 
 }  // namespace vmreplay::recorder
