@@ -104,25 +104,22 @@ void TraceDemultiplexer::SetClock(const ClockConversion& clock) { access_.emplac
 size_t TraceDemultiplexer::EncodeHeld(size_t max_records) {
   for (auto& [instance, trace] : instances_) {
     if (held_ == 0 || max_records == 0) break;
-    std::vector<CallRecord>& early = trace->early;
-    const size_t n = std::min({max_records, early.size() - trace->early_done});
-    for (size_t i = 0; i < n; ++i) Add(*trace, early[trace->early_done + i]);
-    trace->early_done += n;
-    held_ -= n;
-    max_records -= n;
-    if (trace->early_done == early.size()) {
-      std::vector<CallRecord>().swap(early);
-      trace->early_done = 0;
-    }
+    max_records -= EncodeHeld(*trace, max_records);
   }
   return held_;
 }
 
-void TraceDemultiplexer::EncodeHeld(ProcessTrace& trace) {
-  for (size_t i = trace.early_done; i < trace.early.size(); ++i) Add(trace, trace.early[i]);
-  held_ -= trace.early.size() - trace.early_done;
-  std::vector<CallRecord>().swap(trace.early);
-  trace.early_done = 0;
+size_t TraceDemultiplexer::EncodeHeld(ProcessTrace& trace, size_t max_records) {
+  std::vector<CallRecord>& early = trace.early;
+  const size_t n = std::min(max_records, early.size() - trace.early_done);
+  for (size_t i = 0; i < n; ++i) Add(trace, early[trace.early_done + i]);
+  trace.early_done += n;
+  held_ -= n;
+  if (trace.early_done == early.size()) {
+    std::vector<CallRecord>().swap(early);
+    trace.early_done = 0;
+  }
+  return n;
 }
 
 void TraceDemultiplexer::Handle(const CallRecord& record) {
@@ -201,7 +198,7 @@ void TraceDemultiplexer::FinishTrace(ProcessTrace& trace) {
     info->set_thread_id(tid);
     info->set_name(name->second);
   }
-  EncodeHeld(trace);
+  EncodeHeld(trace, SIZE_MAX);
   Flush(trace);
   Status s = trace.writer->Finish(footer);
   if (!s.ok()) Fail(s);

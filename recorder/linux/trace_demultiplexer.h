@@ -59,8 +59,8 @@ class TraceDemultiplexer {
   void Fail(const Status& s);
   // Adds a call record to its trace's chunk in progress; writes the chunk once full.
   void Add(ProcessTrace& trace, const CallRecord& record);
-  // Encodes every record the trace holds in `early`.
-  void EncodeHeld(ProcessTrace& trace);
+  // Encodes up to `max_records` of the records the trace holds in `early`; returns how many.
+  size_t EncodeHeld(ProcessTrace& trace, size_t max_records);
   // Writes the chunk in progress, if it holds any record.
   void Flush(ProcessTrace& trace);
   // Names the record's thread from /proc, at its first record (its writer record), while it
