@@ -3,6 +3,7 @@
 #include <linux/membarrier.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -119,10 +120,23 @@ class Segment {
   }
 
   Status Create(const CollectorOptions& options, uint64_t start_mono_ns,
-                const SessionClockInfo& clock) {
+                const SessionClockInfo& clock, std::string* note) {
     static int counter = 0;
     name_ = "/vmrecord." + std::to_string(getpid()) + "." + std::to_string(counter++);
-    const uint64_t ring_words = FloorPowerOfTwo(options.ring_bytes / 8);
+    uint64_t ring_words = FloorPowerOfTwo(options.ring_bytes / 8);
+    // POSIX shared memory lives in /dev/shm on Linux (glibc's shm_open).
+    struct statvfs shm_fs {};
+    if (statvfs("/dev/shm", &shm_fs) == 0) {
+      const uint64_t available = static_cast<uint64_t>(shm_fs.f_bavail) * shm_fs.f_frsize;
+      const uint64_t fitted = RingDirectory::RingWordsThatFit(available, options.rings,
+                                                              options.shared_rings, ring_words);
+      if (fitted < ring_words) {
+        *note = "vmrecord: /dev/shm has " + std::to_string(available >> 20) +
+                " MiB free: rings of " + std::to_string(fitted * 8 >> 10) + " KiB instead of " +
+                std::to_string(ring_words * 8 >> 10) + " KiB (threads wait for the collector more)";
+        ring_words = fitted;
+      }
+    }
     if (ring_words < RingDirectory::kMinRingWords || options.shared_rings == 0) {
       return Status::Error("vmrecord: rings too small (at least " +
                            std::to_string(RingDirectory::kMinRingWords * 8) +
@@ -198,7 +212,7 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
   const uint64_t start_wall = WallNs();
   Segment segment;
   SessionClockInfo clock = ChooseClock(start_mono);
-  VMREPLAY_RETURN_IF_ERROR(segment.Create(options, start_mono, clock));
+  VMREPLAY_RETURN_IF_ERROR(segment.Create(options, start_mono, clock, &result->ring_note));
   result->membarrier = segment.membarrier();
 
   // Reap every descendant, not only the direct child: their records share the segment and the

@@ -58,7 +58,9 @@ struct RecordingResult {
   uint64_t late_records = 0;
   std::string corruption;
   uint64_t unreadable_words = 0;
-  bool membarrier = false;               // whether the session fenced writers with membarrier(2)
+  bool membarrier = false;  // whether the session fenced writers with membarrier(2)
+  // Set when the rings were made smaller than asked to fit /dev/shm's free space.
+  std::string ring_note;
   std::vector<std::string> trace_paths;  // the command's trace first
   // Seconds from the start of the recording until the command exited (was reaped), and until
   // every trace was written and closed (for overhead measurements: see overhead.sh).

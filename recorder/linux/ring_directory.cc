@@ -17,6 +17,15 @@ uint64_t RingDirectory::SegmentBytesFor(uint32_t rings, uint32_t shared, uint64_
   return kSessionHeaderBytes + HeadersBytes(total) + uint64_t{total} * ring_words * 8;
 }
 
+uint64_t RingDirectory::RingWordsThatFit(uint64_t available, uint32_t rings, uint32_t shared,
+                                         uint64_t ring_words) {
+  while (ring_words > kMinFittedRingWords &&
+         SegmentBytesFor(rings, shared, ring_words) > available / 2) {
+    ring_words /= 2;
+  }
+  return ring_words;
+}
+
 bool RingDirectory::Format(SessionHeader* session, size_t bytes, uint32_t rings, uint32_t shared,
                            uint64_t ring_words) {
   if (ring_words < kMinRingWords || (ring_words & (ring_words - 1)) != 0 || shared == 0) {

@@ -22,6 +22,15 @@ class RingDirectory {
   // is a power of two.
   static uint64_t SegmentBytesFor(uint32_t rings, uint32_t shared, uint64_t ring_words);
 
+  // The ring size (in words, a power of two) to use so that a session's rings fit in half of
+  // `available` bytes of shared memory: pages of a POSIX shared memory object are allocated as
+  // the rings fill, and a program that touches one past the file system's limit gets SIGBUS
+  // (Docker's /dev/shm is 64 MiB by default). Halves `ring_words` until they fit, down to
+  // kMinFittedRingWords.
+  static uint64_t RingWordsThatFit(uint64_t available, uint32_t rings, uint32_t shared,
+                                   uint64_t ring_words);
+  static constexpr uint64_t kMinFittedRingWords = 8192;  // 64 KiB
+
   // Collector: lays the rings out in a zero-filled segment of `bytes` bytes (a new shared
   // memory object reads as zeros) and fills the session header's ring fields. Returns false if
   // they do not fit or ring_words is not a power of two >= kMinRingWords.

@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
 
   vmreplay::recorder::RecordingResult result;
   const vmreplay::Status status = vmreplay::recorder::RecordCommand(options, &result);
+  if (!result.ring_note.empty()) std::fprintf(stderr, "%s\n", result.ring_note.c_str());
   if (!status.ok()) {
     std::fprintf(stderr, "%s\n", status.message().c_str());
     return result.exit_code != 0 ? result.exit_code : 1;

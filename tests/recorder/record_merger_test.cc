@@ -127,6 +127,20 @@ TEST(RingDirectoryTest, ClaimsEachOwnedRingOnceThenNone) {
   EXPECT_EQ(d.Ring(3).header->owner.load(), owner_word::kShared);
 }
 
+TEST(RingDirectoryTest, RingsShrinkToFitTheSharedMemoryThatIsFree) {
+  const uint64_t words = uint64_t{1} << 18;  // 2 MiB rings
+  // Plenty of room: as asked.
+  EXPECT_EQ(RingDirectory::RingWordsThatFit(uint64_t{24} << 30, 128, 4, words), words);
+  // Docker's 64 MiB: halved until the whole segment takes at most half of it.
+  const uint64_t fitted = RingDirectory::RingWordsThatFit(uint64_t{64} << 20, 128, 4, words);
+  EXPECT_LT(fitted, words);
+  EXPECT_LE(RingDirectory::SegmentBytesFor(128, 4, fitted), uint64_t{32} << 20);
+  EXPECT_GT(RingDirectory::SegmentBytesFor(128, 4, fitted * 2), uint64_t{32} << 20);
+  // Never below the floor, however little is free.
+  EXPECT_EQ(RingDirectory::RingWordsThatFit(1 << 20, 128, 4, words),
+            RingDirectory::kMinFittedRingWords);
+}
+
 TEST(RingDirectoryTest, AttachRejectsLayoutsThatDoNotFit) {
   Segment segment(2, 1, 64);
   RingDirectory other;
