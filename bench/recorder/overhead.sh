@@ -11,6 +11,10 @@
 # Wall time is "total until the trace is written" for both tools (heaptrack also post-processes
 # after the program exits). For vmrecord the median time until the command itself exited is
 # printed too (vmrecord reports it on stderr); heaptrack has no equivalent figure.
+# Two more rows give the floor under any recorder that times every call
+# (clock_floor_preload.c): a preload that only forwards the malloc family to glibc, and one
+# that also reads the clock twice per call as vmrecord does (its key and the call's latency),
+# with no ring, no collector and no trace at all.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -47,6 +51,10 @@ else
   cc -O2 -pthread -o "$work/malloc_workload" "$here/malloc_workload.c"
   prog=("$work/malloc_workload" "$threads" "$calls")
 fi
+for read_clock in 0 1; do
+  cc -O2 -fPIC -shared -DREAD_CLOCK=$read_clock -o "$work/floor$read_clock.so" \
+    "$here/clock_floor_preload.c"
+done
 
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
@@ -61,16 +69,22 @@ time_one() {  # name, command...: appends one wall time (and vmrecord's own figu
   sed -n 's/.*command exited \([0-9.]*\) s.*/\1/p' "$work/$name.stderr" >> "$work/$name.command"
 }
 
-# The three are interleaved run by run, so that a change in machine speed during the script
+# All are interleaved run by run, so that a change in machine speed during the script
 # (common on this shared machine) affects all of them alike.
-for name in plain vmrecord heaptrack; do : > "$work/$name.times"; : > "$work/$name.command"; done
+for name in plain forward clock vmrecord heaptrack; do
+  : > "$work/$name.times"; : > "$work/$name.command"
+done
 for ((i = 0; i < runs; i++)); do
   time_one plain "${prog[@]}"
+  time_one forward env LD_PRELOAD="$work/floor0.so" "${prog[@]}"
+  time_one clock env LD_PRELOAD="$work/floor1.so" "${prog[@]}"
   time_one vmrecord "$vmrecord" -o "$work/trace.pb" -- "${prog[@]}"
   rm -f "$work"/heaptrack.out*
   time_one heaptrack heaptrack -o "$work/heaptrack.out" "${prog[@]}"
 done
 plain=$(median < "$work/plain.times")
+forward=$(median < "$work/forward.times")
+clock=$(median < "$work/clock.times")
 vm=$(median < "$work/vmrecord.times")
 ht=$(median < "$work/heaptrack.times")
 vm_command=$(median < "$work/vmrecord.command")
@@ -88,6 +102,10 @@ else
 fi
 printf '%-10s %10s %9s %12s %12s %11s\n' tool wall_s slowdown trace_bytes events bytes/event
 printf '%-10s %10.3f %9s %12s %12s %11s\n' plain "$plain" 1.00x - - -
+printf '%-10s %10.3f %8.2fx %12s %12s %11s   (preload forwarding only)\n' forward "$forward" \
+  "$(echo "$forward / $plain" | bc -l)" - - -
+printf '%-10s %10.3f %8.2fx %12s %12s %11s   (forwarding + 2 clock reads per call)\n' clock \
+  "$clock" "$(echo "$clock / $plain" | bc -l)" - - -
 printf '%-10s %10.3f %8.2fx %12s %12s %11.2f\n' vmrecord "$vm" "$(echo "$vm / $plain" | bc -l)" \
   "$vm_bytes" "$vm_events" "$(echo "$vm_bytes / $vm_events" | bc -l)"
 printf '%-10s %10.3f %8.2fx %12s %12s %11.2f\n' heaptrack "$ht" "$(echo "$ht / $plain" | bc -l)" \
@@ -99,3 +117,5 @@ ht_extra=$(echo "$ht / $plain - 1" | bc -l)
 printf 'added time: vmrecord %.2fx of plain, heaptrack %.2fx; ratio %.3f (target <= 0.200)\n' \
   "$vm_extra" "$ht_extra" "$(echo "$vm_extra / $ht_extra" | bc -l)"
 printf 'slowdown ratio vmrecord/heaptrack: %.3f\n' "$(echo "($vm / $plain) / ($ht / $plain)" | bc -l)"
+printf 'floor: 2 clock reads per call alone, slowdown ratio to heaptrack %.3f (added-time %.3f)\n' \
+  "$(echo "$clock / $ht" | bc -l)" "$(echo "($clock / $plain - 1) / $ht_extra" | bc -l)"
