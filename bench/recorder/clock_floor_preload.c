@@ -18,10 +18,10 @@ extern void __libc_free(void*);
 #if READ_CLOCK
 static __thread uint64_t t_clock_sum __attribute__((tls_model("initial-exec")));
 #define BEFORE() const uint64_t entry_ = __rdtsc()
-#define AFTER()                            \
-  do {                                     \
-    _mm_lfence();                          \
-    t_clock_sum += __rdtsc() - entry_;     \
+#define AFTER()                              \
+  do {                                       \
+    _mm_lfence();                            \
+    t_clock_sum += __rdtsc() - entry_;       \
     __asm__ volatile("" ::"m"(t_clock_sum)); \
   } while (0)
 #else
