@@ -42,8 +42,21 @@ std::string BinaryTraceReader::Where(uint64_t offset, FrameKind kind) const {
 
 bool BinaryTraceReader::ReadAt(uint64_t offset, void* dst, size_t size) {
   if (offset > file_size_ || size > file_size_ - offset) return false;
-  // pread: one system call per frame, no stdio buffering to keep in step with our offsets.
   auto* out = static_cast<char*>(dst);
+  if (size > kReadWindow / 4) return PreadFully(offset, out, size);
+  if (offset < window_offset_ || offset + size > window_offset_ + window_size_) {
+    if (window_ == nullptr) window_ = std::make_unique<char[]>(kReadWindow);
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kReadWindow, file_size_ - offset));
+    window_size_ = 0;  // invalid until the read succeeds
+    if (!PreadFully(offset, window_.get(), n)) return false;
+    window_offset_ = offset;
+    window_size_ = n;
+  }
+  std::memcpy(out, window_.get() + (offset - window_offset_), size);
+  return true;
+}
+
+bool BinaryTraceReader::PreadFully(uint64_t offset, char* out, size_t size) {
   while (size > 0) {
     ssize_t n = pread(fileno(file_), out, size, static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;

@@ -64,7 +64,12 @@ class BinaryTraceReader final : public EventSource {
   // Returns true if reading may go on.
   bool Report(uint64_t offset, const std::string& what, FrameKind kind = FrameKind::kChunk);
   bool Resync(uint64_t from);
+  // Reads [offset, offset + size) of the file; false if the file is shorter. Small reads are
+  // served from a window of kReadWindow bytes read ahead (frames are a few KiB: one pread each
+  // was ~5 % of a replay).
   bool ReadAt(uint64_t offset, void* dst, size_t size);
+  bool PreadFully(uint64_t offset, char* out, size_t size);
+  static constexpr size_t kReadWindow = size_t{1} << 20;
   std::string Where(uint64_t offset, FrameKind kind) const;
 
   std::string path_;
@@ -90,6 +95,9 @@ class BinaryTraceReader final : public EventSource {
   size_t cursor_ = 0;
   size_t chunk_size_ = 0;  // events of the current chunk (the array is reused across chunks)
   std::string payload_;
+  std::unique_ptr<char[]> window_;  // the file's bytes [window_offset_, + window_size_)
+  uint64_t window_offset_ = 0;
+  size_t window_size_ = 0;
 };
 
 }  // namespace vmreplay

@@ -82,4 +82,75 @@ class HeapLedger {
   uint64_t last_sampled_live_ = 0;
 };
 
+// Inline: every heap event of a replay makes two or three of these calls, and a single-threaded
+// replay takes no lock in them.
+inline void HeapLedger::CountCall() {
+  auto lock = Lock(live_mu_);
+  ++heap_calls_;
+  if (heap_calls_ - last_sample_call_ >= 4096) SampleFootprint();
+}
+
+inline std::optional<HeapBlock> HeapLedger::Find(uint64_t recorded) {
+  Shard& s = ShardOf(recorded);
+  auto lock = Lock(s.mu);
+  const HeapBlock* b = s.table.Find(recorded);
+  if (b == nullptr) return std::nullopt;
+  return *b;
+}
+
+inline void HeapLedger::Erase(uint64_t recorded) {
+  Shard& s = ShardOf(recorded);
+  auto lock = Lock(s.mu);
+  s.table.Erase(recorded);
+}
+
+inline std::optional<HeapBlock> HeapLedger::Take(uint64_t recorded) {
+  Shard& s = ShardOf(recorded);
+  auto lock = Lock(s.mu);
+  const HeapBlock* b = s.table.Find(recorded);
+  if (b == nullptr) return std::nullopt;
+  const HeapBlock block = *b;
+  s.table.Erase(recorded);
+  return block;
+}
+
+inline void HeapLedger::Add(uint64_t recorded, void* p, uint64_t size, uint64_t index) {
+  std::optional<HeapBlock> displaced;
+  {
+    Shard& s = ShardOf(recorded);
+    auto lock = Lock(s.mu);
+    auto [slot, inserted] = s.table.TryEmplace(recorded, HeapBlock{p, size});
+    if (!inserted) {  // The recording reused the address: its free was not traced.
+      displaced = *slot;
+      *slot = HeapBlock{p, size};
+    }
+  }
+  if (displaced && displaced->p != nullptr) {
+    heap_->Free(displaced->p);
+    Release(displaced->size);
+  }
+  if (p == nullptr) return;
+  auto lock = Lock(live_mu_);
+  AddLive(size, index);
+}
+
+inline void HeapLedger::AddLive(uint64_t size, uint64_t index) {
+  live_ += size;
+  if (live_ > peak_live_) {
+    peak_live_ = live_;
+    peak_live_event_ = index;
+    peak_pending_ = true;
+  }
+}
+
+inline void HeapLedger::Release(uint64_t size) {
+  auto lock = Lock(live_mu_);
+  if (peak_pending_ && (heap_calls_ - last_sample_call_ >= 256 ||
+                        live_ > last_sampled_live_ + last_sampled_live_ / 64)) {
+    SampleFootprint();
+  }
+  peak_pending_ = false;
+  live_ -= size;
+}
+
 }  // namespace vmreplay::replay

@@ -85,8 +85,11 @@ class ReplayEngine {
   void Compare(ReplayMetrics* m, const Event& e, uint64_t index, bool replay_ok,
                uint32_t replay_error, const std::string& detail = "");
   void Diverge(ReplayMetrics* m, const Event& e, uint64_t index, std::string what);
-  // Records the latency of a backend call that started at clock_.Now() == start.
-  void Time(ReplayMetrics* m, Op op, uint64_t start) const;
+  // Records the latency of a backend call that started at clock_.Now() == start. Inline: one
+  // per replayed call.
+  void Time(ReplayMetrics* m, Op op, uint64_t start) const {
+    m->latency[static_cast<int>(op)].Record(clock_.Nanoseconds(start, clock_.Now()));
+  }
   // Where a recorded address lives in the replay. `dead`: inside a range whose replay failed or
   // was released early (the call depends on it and is skipped). Neither set: memory the replay
   // never saw (foreign to a real backend).
