@@ -55,6 +55,9 @@ class BinaryTraceReader final : public EventSource {
   // True once a footer was read and it matched everything read before it.
   bool complete() const { return complete_; }
 
+  // Frames up to a quarter of this are read through a window of this many bytes read ahead.
+  static constexpr size_t kReadWindow = size_t{1} << 20;
+
  private:
   BinaryTraceReader(std::string path, std::FILE* file, uint64_t file_size,
                     const ReaderOptions& options);
@@ -69,7 +72,6 @@ class BinaryTraceReader final : public EventSource {
   // was ~5 % of a replay).
   bool ReadAt(uint64_t offset, void* dst, size_t size);
   bool PreadFully(uint64_t offset, char* out, size_t size);
-  static constexpr size_t kReadWindow = size_t{1} << 20;
   std::string Where(uint64_t offset, FrameKind kind) const;
 
   std::string path_;

@@ -34,6 +34,23 @@ TEST(TraceWriterReaderTest, RoundTripsAcrossManyChunks) {
   EXPECT_EQ(header.metadata().at("purpose"), "unit test");
 }
 
+// The reader serves frames from a window read ahead (BinaryTraceReader::kReadWindow): frames
+// that straddle its end, and a file several windows long, must read back exactly.
+TEST(TraceWriterReaderTest, RoundTripsAFileLongerThanTheReadWindow) {
+  testing::TempDir dir;
+  const std::string path = dir.Path("t.pb");
+  const std::vector<Event> events = MakeEvents(Mix::kEveryOp, 3, 150000);
+  ASSERT_TRUE(
+      testing::WriteTrace(path, events, WriterOptions{.events_per_chunk = 997, .compress = false})
+          .ok());
+  ASSERT_GT(testing::ReadFile(path).size(), 3 * BinaryTraceReader::kReadWindow);
+
+  std::vector<Event> read;
+  Status s = testing::ReadTrace(path, &read);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(read, events);
+}
+
 TEST(TraceWriterReaderTest, FooterCountsEventsChunksAndThreads) {
   testing::TempDir dir;
   const std::string path = dir.Path("t.pb");
