@@ -56,6 +56,19 @@ class BlockTable {
   // Removes `key` if present.
   void Erase(uint64_t key);
 
+  // Starts loading the slot where a lookup of `key` begins. A replay knows its next events'
+  // pointers: on a recording with ~65 k blocks live this made replay 15-20 % faster; on a table
+  // small enough to stay in cache it only costs, hence PrefetchPays. An asm prefetch: GCC 12
+  // drops a __builtin_prefetch that is all a branch does.
+  bool PrefetchPays() const { return capacity_ >= kPrefetchCapacity; }
+  void Prefetch(uint64_t key) const {
+#if defined(__x86_64__)
+    asm volatile("prefetcht0 %0" : : "m"(slots_[Slot(key)]));
+#else
+    __builtin_prefetch(&slots_[Slot(key)]);
+#endif
+  }
+
   size_t size() const { return size_ + (has_zero_ ? 1 : 0); }
 
   // Calls f(key, block) for every entry, in no particular order.
@@ -79,7 +92,8 @@ class BlockTable {
     uint64_t key = 0;  // 0: empty
     HeapBlock block;
   };
-  static constexpr size_t kInitialCapacity = 1024;  // power of two
+  static constexpr size_t kInitialCapacity = 1024;              // power of two
+  static constexpr size_t kPrefetchCapacity = size_t{1} << 15;  // 768 KiB of slots
 
   size_t Slot(uint64_t key) const {
     // Fibonacci hashing: heap pointers differ in their middle bits; the multiply spreads them.
@@ -87,7 +101,14 @@ class BlockTable {
   }
   void Rehash(size_t capacity);
 
-  std::unique_ptr<Entry[]> slots_;
+  // Zeroed slot storage; large tables on transparent huge pages where the system has them.
+  struct SlotsDeleter {
+    size_t bytes;  // 0: calloc'd (no initialiser: unique_ptr needs it default-constructible here)
+    void operator()(Entry* p) const;
+  };
+  static std::unique_ptr<Entry[], SlotsDeleter> AllocateSlots(size_t capacity);
+
+  std::unique_ptr<Entry[], SlotsDeleter> slots_;
   size_t capacity_ = 0;
   size_t mask_ = 0;
   int shift_ = 64;

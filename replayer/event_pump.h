@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "proto/binary_trace_reader.h"
@@ -25,13 +26,24 @@ inline bool ReadAheadPays(uint64_t chunk_bytes, uint64_t events) {
   return std::thread::hardware_concurrency() >= 2 && events != 0 && chunk_bytes >= 4 * events;
 }
 
+// How many events ahead of the one applied the hints are given: a cache miss's worth of
+// replay work.
+inline constexpr size_t kPrefetchAhead = 4;
+
+// Hints that do nothing (threaded replay: the workers' tables may be growing meanwhile).
+struct NoReplayHints {
+  bool active() const { return false; }
+  void Prefetch(const Event&) const {}
+};
+
 // Calls apply(event, index) for index 0, 1, ... until it returns false or the trace ends.
 // Returns the number of events read. Read errors are left in source.status(). A binary trace
 // is read a decoded chunk at a time, after the first few on a thread of its own
-// (chunk_read_ahead.h) if `read_ahead` says so.
-template <typename Apply>
-uint64_t PumpEvents(EventSource& source, ProgressBar& progress, ReadAhead read_ahead,
-                    Apply&& apply) {
+// (chunk_read_ahead.h) if `read_ahead` says so; while hints.active() at the start of a chunk,
+// hints.Prefetch(event) is called kPrefetchAhead events before apply(event).
+template <typename Apply, typename Hints>
+uint64_t PumpEvents(EventSource& source, ProgressBar& progress, ReadAhead read_ahead, Apply&& apply,
+                    const Hints& hints) {
   uint64_t index = 0;
   auto* binary = dynamic_cast<BinaryTraceReader*>(&source);
   if (binary == nullptr) {
@@ -47,10 +59,21 @@ uint64_t PumpEvents(EventSource& source, ProgressBar& progress, ReadAhead read_a
                ? 0.0
                : static_cast<double>(bytes_read) / static_cast<double>(binary->file_size());
   };
-  auto apply_chunk = [&](const std::vector<Event>& events, uint64_t bytes_read) {
-    for (const Event& e : events) {
-      if (!apply(e, index++)) return false;
+  auto apply_events = [&](const std::vector<Event>& events, auto with_hints) {
+    const size_t n = events.size();
+    for (size_t i = 0; i < n; ++i) {
+      if constexpr (with_hints) {
+        if (i + kPrefetchAhead < n) hints.Prefetch(events[i + kPrefetchAhead]);
+      }
+      if (!apply(events[i], index++)) return false;
     }
+    return true;
+  };
+  auto apply_chunk = [&](const std::vector<Event>& events, uint64_t bytes_read) {
+    // Decided per chunk, not per event.
+    const bool more = hints.active() ? apply_events(events, std::true_type{})
+                                     : apply_events(events, std::false_type{});
+    if (!more) return false;
     progress.Update(index, fraction(bytes_read));
     return true;
   };

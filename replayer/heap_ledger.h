@@ -38,6 +38,11 @@ class HeapLedger {
   // Find, then Erase.
   std::optional<HeapBlock> Take(uint64_t recorded);
 
+  // A hint: the block at `recorded` is looked up or added soon. Single-threaded replay only (it
+  // reads a table that concurrent replay threads may be growing).
+  void Prefetch(uint64_t recorded) const { shards_[0]->table.Prefetch(recorded); }
+  bool PrefetchPays() const { return shards_[0]->table.PrefetchPays(); }
+
   // Records `recorded` -> {p, size} (p == nullptr: dead, the replay's allocation failed) made by
   // trace event `index`. A block already at `recorded` (its free was not traced) is freed first.
   void Add(uint64_t recorded, void* p, uint64_t size, uint64_t index);

@@ -590,11 +590,14 @@ Status ReplayTrace(const std::string& path, const ReplayOptions& given, ReplayMe
       VMREPLAY_RETURN_IF_ERROR(
           ReplayThreaded(*source, engine, *vm, options, &metrics, observer, progress));
     } else {
-      PumpEvents(*source, progress, options.read_ahead, [&](const Event& e, uint64_t i) {
-        const bool more = engine.Apply(e, i);
-        if (observer != nullptr) observer->AfterEvent(e, i, *vm, metrics);
-        return more;
-      });
+      PumpEvents(
+          *source, progress, options.read_ahead,
+          [&](const Event& e, uint64_t i) {
+            const bool more = engine.Apply(e, i);
+            if (observer != nullptr) observer->AfterEvent(e, i, *vm, metrics);
+            return more;
+          },
+          engine);
     }
     engine.Finish();
   }

@@ -63,6 +63,15 @@ class ReplayEngine {
   // The same, counting into `lane` (threaded replay merges the lanes with MergeLane).
   bool Apply(const Event& e, uint64_t index, ReplayMetrics* lane);
   bool stopped() const { return stop_.load(std::memory_order_relaxed); }
+  // Replay hints (event_pump.h): while the heap table is too large to stay in cache, a hint
+  // that `e` is applied soon starts loading the heap block it will look up or add.
+  // REQUIRES: a single-threaded replay.
+  bool active() const { return ledger_.PrefetchPays(); }
+  void Prefetch(const Event& e) const {
+    if (!IsHeapCall(e.op)) return;
+    const bool by_address = e.op == Op::kFree || e.op == Op::kHostFree || e.op == Op::kRealloc;
+    ledger_.Prefetch(by_address ? e.addr : e.result);
+  }
   // Final figures (backend stats, heap figures) into the `metrics` given at construction.
   void Finish();
 

@@ -246,8 +246,10 @@ Status ReplayThreaded(EventSource& source, ReplayEngine& engine, VmBackend& vm,
                       const ReplayOptions& options, ReplayMetrics* metrics,
                       ReplayObserver* observer, ProgressBar& progress) {
   Dispatcher dispatcher(engine, vm, options, metrics, observer);
-  PumpEvents(source, progress, options.read_ahead,
-             [&](const Event& e, uint64_t index) { return dispatcher.Dispatch(e, index); });
+  PumpEvents(
+      source, progress, options.read_ahead,
+      [&](const Event& e, uint64_t index) { return dispatcher.Dispatch(e, index); },
+      NoReplayHints{});
   dispatcher.Close();
   dispatcher.Merge();
   return dispatcher.status();

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+#include <vector>
+
+#include "proto/trace_writer.h"
 #include "tests/replayer/replay_test_util.h"
 
 namespace vmreplay::replay {
@@ -192,6 +197,79 @@ TEST(ReplayEngineTest, HeapBackends) {
       EXPECT_GE(*m.johnstone_wilson_4(), 0.0);
     }
   }
+}
+
+// A binary trace with more blocks live than the heap table keeps in cache: replay then prefetches
+// each block some events ahead (event_pump.h). A hint must not change a figure: the same trace
+// replayed threaded (no hints) and with the read-ahead thread agrees on every count.
+TEST(ReplayEngineTest, LargeLiveHeapReplaysTheSameWithAndWithoutHints) {
+  const std::string path = WriteTrace("");  // a fresh temporary name
+  {
+    proto::Header h;
+    h.set_format_major(1);
+    h.set_platform(proto::PLATFORM_LINUX);
+    h.set_page_size(4096);
+    h.set_allocation_granularity(4096);
+    std::unique_ptr<TraceWriter> w;
+    ASSERT_TRUE(TraceWriter::Create(path, h, {}, &w).ok());
+    std::mt19937_64 rng(3);
+    std::vector<uint64_t> live;
+    uint64_t ts = 0;
+    auto malloc_at = [&](uint64_t address, uint64_t size) {
+      Event e;
+      e.op = Op::kMalloc;
+      e.thread = 1 + address % 3;
+      e.timestamp_ns = ts++;
+      e.size = size;
+      e.result = address;
+      ASSERT_TRUE(w->Append(e).ok());
+      live.push_back(address);
+    };
+    for (uint64_t i = 0; i < 60000; ++i) malloc_at(0x10000000 + i * 64, 16 + i % 48);
+    std::shuffle(live.begin(), live.end(), rng);
+    for (int round = 0; round < 60000; ++round) {  // free a random block, reuse its address
+      const size_t at = rng() % live.size();
+      const uint64_t address = live[at];
+      live[at] = live.back();
+      live.pop_back();
+      Event f;
+      f.op = Op::kFree;
+      f.thread = 1 + address % 3;
+      f.timestamp_ns = ts++;
+      f.addr = address;
+      ASSERT_TRUE(w->Append(f).ok());
+      if (round % 2 == 0) malloc_at(address, 32);
+    }
+    ASSERT_TRUE(w->Finish().ok());
+  }
+  auto replay = [&](bool threaded, ReadAhead read_ahead) {
+    ReplayOptions o;
+    o.backend = "sim";
+    o.threaded = threaded;
+    o.read_ahead = read_ahead;
+    ReplayMetrics m;
+    const Status s = ReplayTrace(path, o, &m);
+    EXPECT_TRUE(s.ok()) << s.message();
+    return m;
+  };
+  const ReplayMetrics hinted = replay(false, ReadAhead::kOff);
+  EXPECT_EQ(hinted.divergences, 0u);
+  EXPECT_EQ(hinted.untranslatable, 0u);
+  EXPECT_EQ(hinted.skipped_dependent, 0u);
+  EXPECT_EQ(hinted.heap_calls, 150000u);
+  for (bool threaded : {false, true}) {
+    SCOPED_TRACE(threaded ? "threaded" : "read ahead");
+    const ReplayMetrics other = replay(threaded, threaded ? ReadAhead::kOff : ReadAhead::kOn);
+    EXPECT_EQ(other.heap_calls, hinted.heap_calls);
+    EXPECT_EQ(other.replayed, hinted.replayed);
+    // Threads replay their calls concurrently, so the moment live bytes peak is theirs to pick.
+    if (!threaded) {
+      EXPECT_EQ(other.peak_live_bytes, hinted.peak_live_bytes);
+    }
+    EXPECT_EQ(other.live_bytes, hinted.live_bytes);
+    EXPECT_EQ(other.divergences, 0u);
+  }
+  unlink(path.c_str());
 }
 
 TEST(ReplayEngineTest, BoostHeapFailsBeyondCapacity) {
