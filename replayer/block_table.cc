@@ -10,16 +10,37 @@
 
 namespace vmreplay::replay {
 
+size_t BlockTable::IndexOf(uint64_t key) const {
+  for (size_t i = Slot(key);; i = (i + 1) & mask_) {
+    if (slots_[i].key == key) return i;
+    if (slots_[i].key == 0) return capacity_;
+  }
+}
+
 void BlockTable::Erase(uint64_t key) {
   if (key == 0) {
     has_zero_ = false;
     return;
   }
-  size_t i = Slot(key);
-  while (slots_[i].key != key) {
-    if (slots_[i].key == 0) return;
-    i = (i + 1) & mask_;
+  const size_t i = IndexOf(key);
+  if (i != capacity_) EraseAt(i);
+}
+
+bool BlockTable::Take(uint64_t key, HeapBlock* out) {
+  if (key == 0) {
+    if (!has_zero_) return false;
+    *out = zero_;
+    has_zero_ = false;
+    return true;
   }
+  const size_t i = IndexOf(key);
+  if (i == capacity_) return false;
+  *out = slots_[i].block;
+  EraseAt(i);
+  return true;
+}
+
+void BlockTable::EraseAt(size_t i) {
   // Backward-shift deletion: pull later members of the probe run into the hole, so lookups never
   // need tombstones.
   size_t hole = i;

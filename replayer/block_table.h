@@ -55,6 +55,8 @@ class BlockTable {
 
   // Removes `key` if present.
   void Erase(uint64_t key);
+  // Removes `key` if present and copies its block to *out first; one probe for both.
+  bool Take(uint64_t key, HeapBlock* out);
 
   // Starts loading the slot where a lookup of `key` begins. A replay knows its next events'
   // pointers: on a recording with ~65 k blocks live this made replay 15-20 % faster; on a table
@@ -100,6 +102,10 @@ class BlockTable {
     return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> shift_);
   }
   void Rehash(size_t capacity);
+  // The slot holding `key` (not 0), or capacity_ if absent.
+  size_t IndexOf(uint64_t key) const;
+  // Empties slot i, pulling later members of its probe run back. REQUIRES: slot i is in use.
+  void EraseAt(size_t i);
 
   // Zeroed slot storage; large tables on transparent huge pages where the system has them.
   struct SlotsDeleter {

@@ -112,10 +112,8 @@ inline void HeapLedger::Erase(uint64_t recorded) {
 inline std::optional<HeapBlock> HeapLedger::Take(uint64_t recorded) {
   Shard& s = ShardOf(recorded);
   auto lock = Lock(s.mu);
-  const HeapBlock* b = s.table.Find(recorded);
-  if (b == nullptr) return std::nullopt;
-  const HeapBlock block = *b;
-  s.table.Erase(recorded);
+  HeapBlock block;
+  if (!s.table.Take(recorded, &block)) return std::nullopt;
   return block;
 }
 
