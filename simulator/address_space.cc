@@ -17,6 +17,7 @@ using win32::kMemReserve;
 AddressSpace::AddressSpace(const AddressSpaceConfig& config)
     : config_(config), free_(config.page_size, config.allocation_granularity) {
   assert(config.Validate().empty());
+  if (config.placement == Placement::kBestFit) free_.EnableBestFit();
   free_.Free(config_.min_address, user_end());
   UpdateLayoutMetrics();
 }
@@ -39,7 +40,19 @@ std::optional<uint64_t> AddressSpace::Place(uint64_t size, bool coarse, bool top
     ++metrics_.placement_fallbacks;
   }
   if (hint != 0 && usable(hint)) return hint;
-  return top_down ? free_.FindHighest(size, coarse) : free_.FindLowest(size, coarse);
+  if (top_down) return free_.FindHighest(size, coarse);
+  switch (config_.placement) {
+    case Placement::kBestFit:
+      return free_.FindBestFit(size, coarse);
+    case Placement::kNextFit: {
+      std::optional<uint64_t> a = free_.FindLowestFrom(next_fit_, size, coarse);
+      if (!a) a = free_.FindLowest(size, coarse);
+      if (a) next_fit_ = *a + size;
+      return a;
+    }
+    default:
+      return free_.FindLowest(size, coarse);
+  }
 }
 
 uint64_t AddressSpace::ChargedIn(uint64_t start, uint64_t end) const {
@@ -54,6 +67,13 @@ uint64_t AddressSpace::ChargedIn(uint64_t start, uint64_t end) const {
     charged += std::min(it->second.end, end) - std::max(it->first, start);
   }
   return charged;
+}
+
+std::optional<std::pair<uint64_t, uint64_t>> AddressSpace::AllocationContaining(
+    uint64_t addr) const {
+  auto it = regions_.Find(addr);
+  if (it == regions_.end()) return std::nullopt;
+  return std::make_pair(it->second.allocation_base, AllocationEnd(it));
 }
 
 uint64_t AddressSpace::AllocationEnd(RegionMap::const_iterator it) const {

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "simulator/address_space_config.h"
 #include "simulator/free_space_index.h"
@@ -102,6 +103,12 @@ class AddressSpace {
   void set_event_index(uint64_t index) { event_index_ = index; }
   uint64_t event_index() const { return event_index_; }
 
+  // Charged (committed) bytes inside [start, end).
+  uint64_t ChargedIn(uint64_t start, uint64_t end) const;
+  // The allocation (Win32 reservation, or one mmap call's pages) holding `addr`, as
+  // [allocation base, end of its contiguous regions); nullopt when `addr` is free.
+  std::optional<std::pair<uint64_t, uint64_t>> AllocationContaining(uint64_t addr) const;
+
   const RegionMap& regions() const { return regions_; }
   const FreeSpaceIndex& free_space() const { return free_; }
   // Full consistency check (region map, free index, metrics recomputed from scratch). O(n); for
@@ -125,8 +132,6 @@ class AddressSpace {
   // the regions do not all belong to the allocation of the first one.
   template <typename F>
   bool Walk(uint64_t start, uint64_t end, bool one_allocation, F&& visit) const;
-  // Charged (committed) bytes inside [start, end).
-  uint64_t ChargedIn(uint64_t start, uint64_t end) const;
   // End of the allocation (contiguous regions sharing its allocation base) containing `it`.
   uint64_t AllocationEnd(RegionMap::const_iterator it) const;
 
@@ -165,6 +170,7 @@ class AddressSpace {
   FreeSpaceIndex free_;
   Metrics metrics_;
   uint64_t event_index_ = 0;
+  uint64_t next_fit_ = 0;  // kNextFit: where the last placement ended
 };
 
 template <typename F>

@@ -16,6 +16,12 @@ enum class Placement {
   // Place at the address the recorded call returned when that range is free here; otherwise fall
   // back to kBottomUp's policy and count a placement fallback (Metrics::placement_fallbacks).
   kLayoutFaithful,
+  // The free block with the fewest usable bytes that fits (the lowest on ties): keeps large
+  // blocks whole at the price of slivers.
+  kBestFit,
+  // First fit from where the previous placement ended, wrapping around at the top: spreads
+  // allocations over the space instead of crowding its bottom.
+  kNextFit,
 };
 
 struct AddressSpaceConfig {

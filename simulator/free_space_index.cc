@@ -43,10 +43,14 @@ FreeSpaceIndex::NodeId FreeSpaceIndex::NewNode(uint64_t start, uint64_t end) {
   node.end = end;
   node.priority = static_cast<uint32_t>((rng_state_ * 0x2545F4914F6CDD1Dull) >> 32);
   Pull(id);
+  SizeOrderInsert(id);
   return id;
 }
 
-void FreeSpaceIndex::Release(NodeId n) { free_nodes_.push_back(n); }
+void FreeSpaceIndex::Release(NodeId n) {
+  SizeOrderErase(n);
+  free_nodes_.push_back(n);
+}
 
 void FreeSpaceIndex::Split(NodeId t, uint64_t key, NodeId* left, NodeId* right) {
   if (t == kNil) {
@@ -154,9 +158,11 @@ void FreeSpaceIndex::FloorPath(uint64_t addr, Path* path) const {
 }
 
 void FreeSpaceIndex::ResizeFound(const Path& path, uint64_t new_start, uint64_t new_end) {
+  SizeOrderErase(path.found);
   Node& node = nodes_[path.found];
   node.start = new_start;
   node.end = new_end;
+  SizeOrderInsert(path.found);
   if (path.truncated) {
     RepullPath(root_, new_start);
     return;
@@ -217,8 +223,10 @@ void FreeSpaceIndex::Free(uint64_t start, uint64_t end) {
     }
     const uint64_t new_start = nodes_[lower].start;
     const uint64_t new_end = nodes_[upper].end;
+    SizeOrderErase(kept);
     nodes_[kept].start = new_start;
     nodes_[kept].end = new_end;
+    SizeOrderInsert(kept);
     Release(gone);
     for (size_t d = gone_depth; d > 0; --d) Pull(path.nodes[d - 1]);
   } else if (merge_lower) {
@@ -337,6 +345,65 @@ std::optional<uint64_t> FreeSpaceIndex::FindHighest(uint64_t size, bool coarse) 
   }
 }
 
+FreeSpaceIndex::NodeId FreeSpaceIndex::LowestFitAbove(NodeId t, uint64_t from, uint64_t size,
+                                                      bool coarse) const {
+  auto fits = [&](NodeId n) {
+    return coarse ? nodes_[n].max_usable >= size : nodes_[n].max_size >= size;
+  };
+  auto holds = [&](NodeId n) {
+    const Node& node = nodes_[n];
+    return (coarse ? Usable(node.start, node.end) : node.end - node.start) >= size;
+  };
+  // Nodes at or below `from` lead right only; above it, the left subtree may still hold starts
+  // above `from`, then the node itself, then its right subtree (all above `from`).
+  while (t != kNil && fits(t)) {
+    if (nodes_[t].start <= from) {
+      t = nodes_[t].right;
+      continue;
+    }
+    if (const NodeId left = LowestFitAbove(nodes_[t].left, from, size, coarse); left != kNil) {
+      return left;
+    }
+    if (holds(t)) return t;
+    t = nodes_[t].right;
+    // Every start here is above `from`: the plain lowest-fit descent.
+    while (t != kNil && fits(t)) {
+      const NodeId l = nodes_[t].left;
+      if (l != kNil && fits(l)) {
+        t = l;
+      } else if (holds(t)) {
+        return t;
+      } else {
+        t = nodes_[t].right;
+      }
+    }
+    return kNil;
+  }
+  return kNil;
+}
+
+std::optional<uint64_t> FreeSpaceIndex::FindLowestFrom(uint64_t from, uint64_t size,
+                                                       bool coarse) const {
+  const uint64_t align = coarse ? coarse_alignment_ : fine_alignment_;
+  // The block holding `from` may fit from there on.
+  const NodeId at = Floor(from);
+  if (at != kNil && nodes_[at].end > from) {
+    const uint64_t a = (from + align - 1) & ~(align - 1);
+    if (a < nodes_[at].end && nodes_[at].end - a >= size) return a;
+  }
+  const NodeId next = LowestFitAbove(root_, from, size, coarse);
+  if (next == kNil) return std::nullopt;
+  return (nodes_[next].start + align - 1) & ~(align - 1);
+}
+
+std::optional<uint64_t> FreeSpaceIndex::FindBestFit(uint64_t size, bool coarse) const {
+  assert(best_fit_);
+  const uint64_t align = coarse ? coarse_alignment_ : fine_alignment_;
+  const auto it = by_size_.lower_bound({size, 0});
+  if (it == by_size_.end()) return std::nullopt;
+  return (it->second + align - 1) & ~(align - 1);
+}
+
 std::vector<std::pair<uint64_t, uint64_t>> FreeSpaceIndex::Blocks() const {
   std::vector<std::pair<uint64_t, uint64_t>> out;
   out.reserve(count_);
@@ -394,6 +461,14 @@ std::string FreeSpaceIndex::CheckInvariants() const {
     }
   }
   if (total != total_) return "total_ mismatch";
+  if (best_fit_) {
+    if (by_size_.size() != blocks.size()) return "size order holds another number of blocks";
+    for (const auto& [start, end] : blocks) {
+      if (by_size_.count({Usable(start, end), start}) == 0) {
+        return "size order misses the block at " + std::to_string(start);
+      }
+    }
+  }
   if (blocks.size() != count_) return "count_ mismatch";
   return "";
 }

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,6 +43,16 @@ class FreeSpaceIndex {
   // coarse (coarse = true) or fine alignment.
   std::optional<uint64_t> FindLowest(uint64_t size, bool coarse) const;
   std::optional<uint64_t> FindHighest(uint64_t size, bool coarse) const;
+  // Next fit: the lowest such address at or above `from` (nullopt when none is; the caller wraps
+  // around with FindLowest).
+  std::optional<uint64_t> FindLowestFrom(uint64_t from, uint64_t size, bool coarse) const;
+  // Best fit: the start (aligned up) of the block with the fewest coarse-usable bytes that still
+  // holds `size`, the lowest such block on ties. REQUIRES: EnableBestFit() before any Free. With
+  // coarse = false in an index whose alignments differ, the block found fits but may not be the
+  // tightest (blocks are ordered by coarse-usable size).
+  std::optional<uint64_t> FindBestFit(uint64_t size, bool coarse) const;
+  // Keeps the blocks also ordered by size, for FindBestFit (a std::set update per change).
+  void EnableBestFit() { best_fit_ = true; }
 
   uint64_t largest() const { return nodes_[root_].max_size; }
   uint64_t total() const { return total_; }
@@ -70,6 +81,16 @@ class FreeSpaceIndex {
   void Pull(NodeId n);
   NodeId NewNode(uint64_t start, uint64_t end);
   void Release(NodeId n);
+  // The size order (best fit only): a node's entry leaves before its extent changes or it is
+  // released, and comes back with the new extent.
+  void SizeOrderErase(NodeId n) {
+    if (best_fit_) by_size_.erase({Usable(nodes_[n].start, nodes_[n].end), nodes_[n].start});
+  }
+  void SizeOrderInsert(NodeId n) {
+    if (best_fit_) by_size_.insert({Usable(nodes_[n].start, nodes_[n].end), nodes_[n].start});
+  }
+  // Lowest node starting above `from` whose block holds `size` (next fit), or kNil.
+  NodeId LowestFitAbove(NodeId t, uint64_t from, uint64_t size, bool coarse) const;
   // Splits subtree t into keys < key and keys >= key.
   void Split(NodeId t, uint64_t key, NodeId* left, NodeId* right);
   NodeId Merge(NodeId a, NodeId b);
@@ -118,6 +139,8 @@ class FreeSpaceIndex {
   uint64_t version_ = 0;  // Bumped by every change.
   mutable uint64_t hint_version_ = UINT64_MAX;
   mutable Path hint_;
+  bool best_fit_ = false;
+  std::set<std::pair<uint64_t, uint64_t>> by_size_;  // (coarse-usable bytes, start), best fit only
 };
 
 }  // namespace vmreplay::sim

@@ -37,7 +37,7 @@
 #include <string>
 
 #include "proto/trace_writer.h"
-#include "replayer/replay_engine.h"
+#include "replayer/engine/replay_engine.h"
 #include "tests/support/event_mix.h"
 #include "traces/synth/synth.h"
 
@@ -100,10 +100,10 @@ const std::string& ServerGcTracePath() {
 
 ReplayOptions Options(const char* backend, const char* heap) {
   ReplayOptions o;
-  o.backend = backend;
+  if (!BackendCell(backend, &o.manager, &o.platform).ok()) std::abort();
+  if (o.manager == "arena") o.manager = "arena:size=1T";
   o.heap = heap;
   o.vm.placement = "bottom-up";
-  o.vm.arena_size = 1ull << 40;
   return o;
 }
 
@@ -156,7 +156,7 @@ uint64_t GlibcInUse() {
 // Samples GlibcInUse every 64Ki events; keeps the peak.
 class GlibcPeak final : public ReplayObserver {
  public:
-  void AfterEvent(const Event&, uint64_t index, VmBackend&, const ReplayMetrics&) override {
+  void AfterEvent(const Event&, uint64_t index, Platform&, const ReplayMetrics&) override {
     if ((index & 0xffff) == 0) peak = std::max(peak, GlibcInUse());
   }
   uint64_t peak = 0;

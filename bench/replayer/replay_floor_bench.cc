@@ -24,9 +24,9 @@
 #include <vector>
 
 #include "proto/event_source.h"
-#include "replayer/log_histogram.h"
-#include "replayer/op_clock.h"
-#include "replayer/replay_engine.h"
+#include "replayer/engine/op_clock.h"
+#include "replayer/engine/replay_engine.h"
+#include "replayer/metrics/log_histogram.h"
 
 namespace vmreplay::replay {
 namespace {
@@ -194,7 +194,8 @@ void BM_HeapCallsTimed(benchmark::State& state) {
 void BM_Replay(benchmark::State& state) {
   const FloorTrace& t = Trace();
   ReplayOptions o;
-  o.backend = "sim";
+  o.manager = "passthrough";
+  o.platform = "sim";
   o.heap = "system";
   for (auto _ : state) {
     ReplayMetrics m;

@@ -1,15 +1,17 @@
-// `vmreplay TRACE --backend=B ... [--heap=H ...]` (also `vmreplay replay TRACE ...`): replays the
-// trace on every (backend, heap) pair, one after the other, and prints them side by side.
+// `vmreplay TRACE [--manager=M ...] [--platform=P ...] [--heap=H ...]` (also `vmreplay replay
+// TRACE ...`): replays the trace on every manager x platform x heap cell, one after the other,
+// and prints them side by side. `--backend=sim|os|arena` names a manager/platform pair the old
+// way (sim = passthrough on sim, os = passthrough on os, arena = arena on os).
 #include <unistd.h>
 
 #include <fstream>
 #include <iostream>
 
 #include "replayer/cli/command.h"
-#include "replayer/replay_engine.h"
-#include "replayer/replay_report.h"
+#include "replayer/engine/replay_engine.h"
 #include "replayer/report/html_report.h"
 #include "replayer/report/perfetto_trace.h"
+#include "replayer/report/replay_report.h"
 #include "replayer/report/timeline_replay.h"
 
 namespace vmreplay::cli {
@@ -18,7 +20,8 @@ namespace po = boost::program_options;
 
 int RunReplay(const std::vector<std::string>& args) {
   std::string trace;
-  std::vector<std::string> backends;
+  std::vector<std::string> backends, managers, platforms;
+  std::string arena_size;
   std::vector<std::string> heaps;
   std::vector<std::string> threads;
   std::string read_ahead;
@@ -28,16 +31,23 @@ int RunReplay(const std::vector<std::string>& args) {
   std::string report, perfetto;
   po::options_description desc("replay options");
   desc.add_options()("trace", po::value(&trace)->required(), "trace file (binary or text)")(
-      "backend", po::value(&backends)->composing(), "VM backend: sim, os, arena (repeatable)")(
-      "heap", po::value(&heaps)->composing(),
-      "heap backend: system, boost, jemalloc, mimalloc, tcmalloc (repeatable)")(
+      "manager", po::value(&managers)->composing(),
+      "memory manager: passthrough, arena, decommit-cache, large-pages, budget, "
+      "plugin:LIB.so; knobs as NAME:KNOB=VALUE,... (repeatable; vmreplay managers lists them)")(
+      "platform", po::value(&platforms)->composing(),
+      "platform under the managers: sim, os (repeatable; default sim)")(
+      "backend", po::value(&backends)->composing(),
+      "a manager/platform pair the old way: sim, os, arena (= arena on os), or MANAGER/PLATFORM "
+      "(repeatable)")("heap", po::value(&heaps)->composing(),
+                      "heap backend: system, boost, jemalloc, mimalloc, tcmalloc (repeatable)")(
       "placement", po::value(&options.vm.placement)->default_value("faithful"),
-      "sim: faithful | bottom-up")("address-space",
-                                   po::value(&options.vm.address_space)->default_value("64"),
-                                   "sim: 32-2g | 32-3g | 32-4g | 64")(
-      "commit-limit", po::value(&commit_limit), "bytes that may be committed (0 = unlimited)")(
-      "arena-size", po::value(&options.vm.arena_size)->default_value(64ull << 30),
-      "arena: bytes reserved up front")(
+      "sim platform: faithful | bottom-up | best-fit | next-fit")(
+      "address-space", po::value(&options.vm.address_space)->default_value("64"),
+      "sim: 32-2g | 32-3g | 32-4g | 64")(
+      "commit-limit", po::value(&commit_limit),
+      "bytes the platform lets be committed (default: sim unlimited, os the machine's RAM + "
+      "swap)")("arena-size", po::value(&arena_size),
+               "arena: bytes reserved up front (the same as --manager=arena:size=N)")(
       "heap-capacity", po::value(&options.heap_options.capacity)->default_value(1ull << 30),
       "boost: fixed capacity of the managed buffer")(
       "max-divergences", po::value(&options.max_divergences_kept)->default_value(10),
@@ -61,7 +71,8 @@ int RunReplay(const std::vector<std::string>& args) {
   pos.add("trace", 1);
   po::variables_map vm;
   const int rc = ParseArgs(
-      args, "vmreplay TRACE [--backend=sim|os|arena ...] [--heap=H ...] [options]", desc, pos, &vm);
+      args, "vmreplay TRACE [--manager=M ...] [--platform=sim|os ...] [--heap=H ...] [options]",
+      desc, pos, &vm);
   if (rc >= 0) return rc;
   if (threads.empty()) threads.push_back("single");
   for (const std::string& t : threads) {
@@ -74,13 +85,10 @@ int RunReplay(const std::vector<std::string>& args) {
     PrintError("--max-threads: must be at least 1");
     return kExitUsage;
   }
-  try {
-    options.vm.commit_limit = std::stoull(commit_limit);
-  } catch (...) {
-    PrintError("--commit-limit: not a number");
+  if (const Status s = replay::ParseBytes(commit_limit, &options.vm.commit_limit); !s.ok()) {
+    PrintError("--commit-limit: " + s.message());
     return kExitUsage;
   }
-  if (options.vm.commit_limit == 0) options.vm.commit_limit = UINT64_MAX;
   if (read_ahead == "auto") {
     options.read_ahead = replay::ReadAhead::kAuto;
   } else if (read_ahead == "on") {
@@ -91,14 +99,43 @@ int RunReplay(const std::vector<std::string>& args) {
     PrintError("--read-ahead: '" + read_ahead + "' is not one of: auto, on, off");
     return 2;
   }
-  if (backends.empty()) backends.push_back("sim");
+  // The cells: --backend pairs, then every --manager on every --platform.
+  std::vector<std::pair<std::string, std::string>> cells;
+  for (const std::string& b : backends) {
+    std::string manager, platform;
+    if (const Status s = replay::BackendCell(b, &manager, &platform); !s.ok()) {
+      PrintError("--backend: " + s.message());
+      return kExitUsage;
+    }
+    cells.emplace_back(manager, platform);
+  }
+  if (!managers.empty() || !platforms.empty() || cells.empty()) {
+    if (managers.empty()) managers.push_back("passthrough");
+    if (platforms.empty()) platforms.push_back("sim");
+    for (const std::string& m : managers) {
+      for (const std::string& p : platforms) cells.emplace_back(m, p);
+    }
+  }
+  for (auto& [manager, platform] : cells) {
+    if (!arena_size.empty() && manager == "arena") manager += ":size=" + arena_size;
+    replay::ManagerSpec spec;
+    if (const Status s = replay::ManagerSpec::Parse(manager, &spec); !s.ok()) {
+      PrintError("--manager: " + s.message());
+      return kExitUsage;
+    }
+    if (platform != "sim" && platform != "os") {
+      PrintError("--platform: '" + platform + "' is not one of: sim, os");
+      return kExitUsage;
+    }
+  }
   if (heaps.empty()) heaps.push_back("system");
   options.progress = !json && !csv && isatty(STDERR_FILENO);
   std::vector<replay::ReplayMetrics> runs;
-  for (const std::string& b : backends) {
+  for (const auto& [manager, platform] : cells) {
     for (const std::string& h : heaps) {
       for (const std::string& t : threads) {
-        options.backend = b;
+        options.manager = manager;
+        options.platform = platform;
         options.heap = h;
         options.threaded = t == "replay";
         replay::ReplayMetrics m;

@@ -54,7 +54,7 @@ struct Entry {
 };
 
 struct Baseline {
-  std::string reference_backend = "sim";
+  std::string reference_backend = "passthrough/sim";
   std::string heap = "system";
   int repetitions = 3;
   std::map<std::string, Tolerance> tolerances;

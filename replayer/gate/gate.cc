@@ -6,7 +6,7 @@
 #include <iomanip>
 #include <map>
 
-#include "replayer/replay_engine.h"
+#include "replayer/engine/replay_engine.h"
 
 namespace vmreplay::gate {
 namespace {
@@ -49,7 +49,9 @@ Timing MedianTiming(const std::vector<ReplayMetrics>& runs) {
 }
 
 std::vector<std::pair<std::string, double>> Deterministic(const ReplayMetrics& m) {
-  return {
+  uint64_t platform_calls = 0;
+  for (const auto& [kind, n] : m.vm.calls) platform_calls += n;
+  std::vector<std::pair<std::string, double>> out = {
       {"events", static_cast<double>(m.events)},
       {"replayed", static_cast<double>(m.replayed)},
       {"skipped_dependent", static_cast<double>(m.skipped_dependent)},
@@ -65,7 +67,15 @@ std::vector<std::pair<std::string, double>> Deterministic(const ReplayMetrics& m
       {"peak_live_bytes", static_cast<double>(m.peak_live_bytes)},
       {"notifications",
        static_cast<double>(m.notifications_low + m.notifications_neutral + m.notifications_high)},
+      {"platform_calls", static_cast<double>(platform_calls)},
   };
+  // The policy's own figures (arena fragmentation, cache hits, refusals per level).
+  for (const replay::ManagerFigure& f : m.manager_figures) {
+    out.emplace_back("manager." + f.name, f.unit == replay::ManagerFigure::Unit::kRatio
+                                              ? std::round(f.value * 1e6) / 1e6
+                                              : f.value);
+  }
+  return out;
 }
 
 double Ratio(double a, double b) { return b > 0 ? std::round(a / b * 1e4) / 1e4 : 0; }
@@ -124,28 +134,43 @@ const char* VerdictText(Verdict v) {
 }  // namespace
 
 Status Measure(const GateOptions& options, std::vector<Entry>* out) {
-  std::vector<std::string> backends = {options.reference};
-  for (const std::string& b : options.backends) {
-    if (std::find(backends.begin(), backends.end(), b) == backends.end()) backends.push_back(b);
+  // Cells by their canonical name, MANAGER/PLATFORM (old backend names map onto them).
+  struct Cell {
+    std::string name, manager, platform;
+  };
+  std::vector<Cell> cells;
+  for (const std::string& b : [&] {
+         std::vector<std::string> all = {options.reference};
+         all.insert(all.end(), options.backends.begin(), options.backends.end());
+         return all;
+       }()) {
+    Cell c;
+    VMREPLAY_RETURN_IF_ERROR(replay::BackendCell(b, &c.manager, &c.platform));
+    c.name = c.manager + "/" + c.platform;
+    bool seen = false;
+    for (const Cell& other : cells) seen |= other.name == c.name;
+    if (!seen) cells.push_back(std::move(c));
   }
+  const std::string& reference = cells.front().name;
   for (const std::string& trace : options.traces) {
     std::map<std::string, std::vector<ReplayMetrics>> runs;
     for (int rep = 0; rep < std::max(1, options.repetitions); ++rep) {
-      for (const std::string& b : backends) {
+      for (const Cell& c : cells) {
         replay::ReplayOptions ro;
-        ro.backend = b;
+        ro.manager = c.manager;
+        ro.platform = c.platform;
         ro.heap = options.heap;
         ReplayMetrics m;
         const Status s = replay::ReplayTrace(trace, ro, &m);
-        if (!s.ok()) return Status::Error(trace + " on " + b + ": " + s.message());
-        runs[b].push_back(std::move(m));
+        if (!s.ok()) return Status::Error(trace + " on " + c.name + ": " + s.message());
+        runs[c.name].push_back(std::move(m));
       }
     }
-    const Timing ref = MedianTiming(runs[options.reference]);
-    for (const std::string& b : backends) {
-      Entry e{NormalTracePath(trace), b, Deterministic(runs[b].front())};
-      if (b != options.reference) {
-        auto t = TimingFigures(MedianTiming(runs[b]), ref);
+    const Timing ref = MedianTiming(runs[reference]);
+    for (const Cell& c : cells) {
+      Entry e{NormalTracePath(trace), c.name, Deterministic(runs[c.name].front())};
+      if (c.name != reference) {
+        auto t = TimingFigures(MedianTiming(runs[c.name]), ref);
         e.metrics.insert(e.metrics.end(), t.begin(), t.end());
       }
       out->push_back(std::move(e));

@@ -1,5 +1,5 @@
-// `vmreplay gate`: replays traces on backends, measures the baseline figures (baseline.h) and
-// compares them with a committed baseline under its tolerances.
+// `vmreplay gate`: replays traces on manager/platform cells, measures the baseline figures
+// (baseline.h) and compares them with a committed baseline under its tolerances.
 //
 // Measure: for every trace, `repetitions` rounds; each round replays the trace once on the
 // reference backend and once on every other backend (interleaved, so a noisy neighbour slows all
@@ -13,14 +13,16 @@
 
 #include "proto/status.h"
 #include "replayer/gate/baseline.h"
-#include "replayer/replay_metrics.h"
+#include "replayer/metrics/replay_metrics.h"
 
 namespace vmreplay::gate {
 
 struct GateOptions {
   std::vector<std::string> traces;
-  std::vector<std::string> backends;  // the reference is always replayed, and gated too
-  std::string reference = "sim";
+  // Cells as MANAGER/PLATFORM or an old backend name (engine/replay_engine.h: BackendCell); the
+  // reference is always replayed, and gated too. Entries are keyed MANAGER/PLATFORM.
+  std::vector<std::string> backends;
+  std::string reference = "passthrough/sim";
   std::string heap = "system";
   int repetitions = 3;
 };

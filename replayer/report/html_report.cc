@@ -6,7 +6,7 @@
 #include <functional>
 #include <sstream>
 
-#include "replayer/replay_report.h"
+#include "replayer/report/replay_report.h"
 
 namespace vmreplay::replay {
 namespace {

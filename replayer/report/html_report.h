@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "replayer/replay_metrics.h"
+#include "replayer/metrics/replay_metrics.h"
 
 namespace vmreplay::replay {
 

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "replayer/json_quote.h"
+#include "replayer/report/json_quote.h"
 
 namespace vmreplay::json {
 

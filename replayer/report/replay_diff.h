@@ -13,7 +13,7 @@
 
 namespace vmreplay::replay {
 
-inline constexpr const char* kReplaySchema = "vmreplay.replay/1";
+inline constexpr const char* kReplaySchema = "vmreplay.replay/2";
 
 // OK when `doc` is a vmreplay.replay/1 document; the error names `name`.
 Status CheckReplaySchema(const json::Value& doc, const std::string& name);

@@ -46,7 +46,7 @@ class TimelineObserver final : public ReplayObserver {
     timeline_ = &metrics->timeline;
   }
 
-  void AfterEvent(const Event& e, uint64_t index, VmBackend& vm,
+  void AfterEvent(const Event& e, uint64_t index, Platform& vm,
                   const ReplayMetrics& metrics) override {
     ReplayTimeline& t = *timeline_;
     // stats() may read /proc on real backends: once per timeline bucket, not per event.

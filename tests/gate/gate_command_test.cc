@@ -28,7 +28,7 @@ template <typename F>
 uint64_t EditSimPeakCommit(const std::string& path, F f) {
   std::string text = ReadFile(path);
   const std::string key = "\"peak_commit_bytes\": ";
-  const size_t entry = text.find("\"backend\": \"sim\", \"metrics\": {");
+  const size_t entry = text.find("\"backend\": \"passthrough/sim\", \"metrics\": {");
   EXPECT_NE(entry, std::string::npos);
   const size_t at = text.find(key, entry) + key.size();
   const size_t end = text.find_first_not_of("0123456789", at);
@@ -42,7 +42,7 @@ TEST(GateCommandTest, UpdatedBaselinePasses) {
   const std::string baseline = FreshBaseline();
   const std::string text = ReadFile(baseline);
   EXPECT_NE(text.find("\"schema\": \"vmreplay.gate/1\""), std::string::npos);
-  EXPECT_NE(text.find("\"backend\": \"sim\""), std::string::npos);
+  EXPECT_NE(text.find("\"backend\": \"passthrough/sim\""), std::string::npos);
   const CliResult r = RunVmreplay("gate --baseline " + baseline + " --repetitions 1");
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("-> PASS"), std::string::npos) << r.out;

@@ -1,4 +1,4 @@
-#include "replayer/address_map.h"
+#include "replayer/engine/address_map.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "replayer/block_table.h"
+#include "replayer/engine/block_table.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Reading ahead changes where a trace is decoded, never what the replay sees: every chunk in
 // order, exactly once, the reader's errors intact, and the same metrics as without it.
-#include "replayer/chunk_read_ahead.h"
+#include "replayer/engine/chunk_read_ahead.h"
 
 #include <gtest/gtest.h>
 
@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "proto/binary_trace_reader.h"
-#include "replayer/event_pump.h"
-#include "replayer/replay_engine.h"
+#include "replayer/engine/event_pump.h"
+#include "replayer/engine/replay_engine.h"
 #include "tests/proto/trace_test_util.h"
 #include "tests/replayer/replay_test_util.h"
 
@@ -107,7 +107,7 @@ TEST(ChunkReadAheadTest, DecidesFromTheFirstChunksBytesPerEvent) {
 
 ReplayMetrics ReplayWith(const std::string& path, ReadAhead read_ahead) {
   ReplayOptions o;
-  o.backend = "sim";
+  testing::SetBackend(&o, "sim");
   o.read_ahead = read_ahead;
   ReplayMetrics m;
   const Status s = ReplayTrace(path, o, &m);

@@ -1,4 +1,4 @@
-#include "replayer/log_histogram.h"
+#include "replayer/metrics/log_histogram.h"
 
 #include <gtest/gtest.h>
 

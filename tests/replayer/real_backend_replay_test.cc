@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <string>
 
-#include "replayer/replay_engine.h"
+#include "replayer/engine/replay_engine.h"
 #include "tests/replayer/replay_test_util.h"
 
 namespace vmreplay::replay {
@@ -17,8 +17,7 @@ using testing::WriteTrace;
 
 ReplayMetrics ReplayOn(const std::string& path, const std::string& backend) {
   ReplayOptions o;
-  o.backend = backend;
-  o.vm.arena_size = 64ull << 30;
+  testing::SetBackend(&o, backend);
   o.max_divergences_kept = 1000;
   ReplayMetrics m;
   const Status s = ReplayTrace(path, o, &m);

@@ -33,8 +33,10 @@ TEST(ReplayCommandTest, CheckExitCode) {
 TEST(ReplayCommandTest, JsonHasSchemaAndKeys) {
   const auto r = RunCli(testing::WriteTrace(kClean) + " --backend=sim --backend=os --json");
   ASSERT_EQ(r.code, 0) << r.out;
-  EXPECT_EQ(r.out.rfind("{\"schema\":\"vmreplay.replay/1\"", 0), 0u) << r.out;
-  for (const char* key : {"\"runs\":[", "\"backend\":\"sim\"", "\"backend\":\"os\"",
+  EXPECT_EQ(r.out.rfind("{\"schema\":\"vmreplay.replay/2\"", 0), 0u) << r.out;
+  for (const char* key : {"\"runs\":[", "\"backend\":\"passthrough/sim\"",
+                          "\"backend\":\"passthrough/os\"", "\"manager\":\"passthrough\"",
+                          "\"platform\":\"os\"", "\"platform_calls\":{\"VirtualAlloc reserve\":1",
                           "\"peak_commit_bytes\":", "\"peak_reserve_bytes\":65536",
                           "\"divergences\":0", "\"latency_ns\":{\"VirtualAlloc\":{\"count\":1",
                           "\"events_per_second\":", "\"syscalls\":{\"mmap\":"}) {
@@ -49,11 +51,17 @@ TEST(ReplayCommandTest, JsonHasSchemaAndKeys) {
 TEST(ReplayCommandTest, CsvAndTable) {
   const std::string t = testing::WriteTrace(kClean);
   const auto csv = RunCli(t + " --backend=sim --csv");
-  EXPECT_EQ(csv.out.rfind("backend,heap,events,", 0), 0u) << csv.out;
-  EXPECT_NE(csv.out.find("\nsim,system,1,"), std::string::npos) << csv.out;
+  EXPECT_EQ(csv.out.rfind("manager,platform,heap,events,", 0), 0u) << csv.out;
+  EXPECT_NE(csv.out.find("\npassthrough,sim,system,1,"), std::string::npos) << csv.out;
+  // A manager label with knobs holds commas: quoted.
+  const auto knobs = RunCli(t + " --manager=arena:size=1G,placement=best-fit --csv");
+  EXPECT_NE(knobs.out.find("\n\"arena:size=1G,placement=best-fit\",sim,system,"), std::string::npos)
+      << knobs.out;
   const auto table = RunCli("replay " + t + " --backend=sim --backend=arena");
+  EXPECT_NE(table.out.find("passthrough"), std::string::npos);
   EXPECT_NE(table.out.find("sim/system"), std::string::npos);
-  EXPECT_NE(table.out.find("arena/system"), std::string::npos);
+  EXPECT_NE(table.out.find("arena"), std::string::npos);
+  EXPECT_NE(table.out.find("os/system"), std::string::npos) << "--backend=arena is arena on os";
   EXPECT_NE(table.out.find("peak commit"), std::string::npos);
 }
 
@@ -106,7 +114,8 @@ TEST(ReplayCommandTest, ReadAheadChoices) {
 TEST(ReplayCommandTest, BackendsListed) {
   const auto r = RunCli("backends");
   EXPECT_EQ(r.code, 0);
-  for (const char* name : {"sim", "os", "arena", "system", "boost"}) {
+  for (const char* name : {"sim", "os", "passthrough", "arena", "decommit-cache", "large-pages",
+                           "budget", "plugin", "system", "boost"}) {
     EXPECT_NE(r.out.find(std::string("  ") + name), std::string::npos) << name;
   }
 }

@@ -1,4 +1,4 @@
-#include "replayer/replay_metrics.h"
+#include "replayer/metrics/replay_metrics.h"
 
 #include <gtest/gtest.h>
 

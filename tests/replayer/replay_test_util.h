@@ -7,7 +7,15 @@
 #include <fstream>
 #include <string>
 
+#include "replayer/engine/replay_engine.h"
+
 namespace vmreplay::replay::testing {
+
+// Points `o` at the cell an old backend name stands for (sim, os, arena, MANAGER/PLATFORM); an
+// unknown name becomes an unknown manager, so the replay reports the error.
+inline void SetBackend(ReplayOptions* o, const std::string& backend) {
+  if (!BackendCell(backend, &o->manager, &o->platform).ok()) o->manager = backend;
+}
 
 inline constexpr const char* kWindowsHeader =
     "header { format_major: 1 platform: PLATFORM_WINDOWS page_size: 4096 "

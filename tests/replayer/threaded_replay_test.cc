@@ -1,7 +1,7 @@
 // Threaded replay (--threads=replay): each recorded thread on its own OS thread, in the order the
 // trace implies, with the same figures as single-threaded replay wherever order cannot change
 // them.
-#include "replayer/threaded_replay.h"
+#include "replayer/engine/threaded_replay.h"
 
 #include <gtest/gtest.h>
 
@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "proto/trace_summary.h"
+#include "replayer/managers/passthrough_manager.h"
 #include "tests/replayer/replay_test_util.h"
 
 namespace vmreplay::replay {
@@ -24,7 +25,7 @@ using testing::WriteTrace;
 
 ReplayMetrics Replay(const std::string& path, bool threaded, bool strict = false) {
   ReplayOptions o;
-  o.backend = "sim";
+  testing::SetBackend(&o, "sim");
   o.threaded = threaded;
   o.strict = strict;
   ReplayMetrics m;
@@ -78,7 +79,7 @@ TEST(ThreadedReplayTest, CrossThreadFreesRunAfterTheirAllocations) {
 class ThreadRecordingHeap final : public HeapBackend {
  public:
   std::string_view name() const override { return "thread-recording"; }
-  void* Alloc(size_t size, size_t) override {
+  void* Alloc(size_t size, size_t, uint32_t) override {
     std::lock_guard lock(mu_);
     threads_of_size_[size].insert(std::this_thread::get_id());
     return std::malloc(size);
@@ -104,12 +105,13 @@ TEST(ThreadedReplayTest, EachRecordedThreadRunsOnOneOsThreadOfItsOwn) {
   ReplayOptions o;
   o.threaded = true;
   o.vm.windows = false;
-  std::unique_ptr<VmBackend> vm;
-  ASSERT_TRUE(MakeVmBackend("sim", o.vm, &vm).ok());
+  std::unique_ptr<Platform> vm;
+  ASSERT_TRUE(MakePlatform("sim", o.vm, &vm).ok());
   ThreadRecordingHeap heap;
+  PassthroughManager manager(ManagerContext{vm.get(), &heap, false, 16ull << 30});
   ReplayMetrics m;
   {
-    ReplayEngine engine(vm.get(), &heap, o, source->header(), &m, /*concurrent=*/true);
+    ReplayEngine engine(&manager, o, source->header(), &m, /*concurrent=*/true);
     ProgressBar progress(false, "");
     ASSERT_TRUE(ReplayThreaded(*source, engine, *vm, o, &m, nullptr, progress).ok());
     engine.Finish();

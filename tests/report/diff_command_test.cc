@@ -23,7 +23,7 @@ TEST(DiffCommandTest, SideBySideWithChanges) {
   EXPECT_NE(r.out.find("187731968"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("-22.5%"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("latency_ns.VirtualAlloc.p50"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("arena/system: only in A"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("arena/os/system: only in A"), std::string::npos) << r.out;
 }
 
 TEST(DiffCommandTest, WrongSchemaIsAClearError) {
@@ -32,7 +32,7 @@ TEST(DiffCommandTest, WrongSchemaIsAClearError) {
   WriteFile(dir + "/b.json", "{\"schema\":\"vmreplay.replay/1\",\"runs\":[]}");
   CliResult r = RunVmreplay("diff " + dir + "/a.json " + dir + "/b.json");
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.out.find("a.json: schema \"vmreplay.gate/1\" is not vmreplay.replay/1"),
+  EXPECT_NE(r.out.find("a.json: schema \"vmreplay.gate/1\" is not vmreplay.replay/2"),
             std::string::npos)
       << r.out;
   WriteFile(dir + "/c.json", "not json");

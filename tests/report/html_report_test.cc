@@ -14,7 +14,7 @@ constexpr const char* kChromium = "/usr/bin/chromium";
 std::string MakeReport(const std::string& dir) {
   const std::string html = dir + "/report.html";
   const CliResult r = RunVmreplay(
-      "traces/synth/server-gc.pb --backend sim --backend arena "
+      "traces/synth/server-gc.pb --manager passthrough --manager arena "
       "--report " +
       html);
   EXPECT_EQ(r.code, 0) << r.out;
@@ -53,18 +53,18 @@ TEST(HtmlReportTest, ChromiumRendersChartsAndTable) {
     EXPECT_NE(dom.find(std::string("id=\"") + id + "\""), std::string::npos) << id;
   }
   EXPECT_EQ(CountOf(dom, "class=\"series\""), 6u);
-  EXPECT_EQ(CountOf(dom, "data-run=\"sim/system\""), 3u);
-  EXPECT_EQ(CountOf(dom, "data-run=\"arena/system\""), 3u);
+  EXPECT_EQ(CountOf(dom, "data-run=\"passthrough/sim/system\""), 3u);
+  EXPECT_EQ(CountOf(dom, "data-run=\"arena/sim/system\""), 3u);
   // Latency charts: one per operation the trace uses, bars for both runs.
   EXPECT_GE(CountOf(dom, "class=\"chart latency\""), 4u);
   EXPECT_NE(dom.find("id=\"chart-latency-VirtualAlloc\""), std::string::npos);
   EXPECT_GE(CountOf(dom, "class=\"bar\""), 4u * 5 * 2);
   // Legends name both runs; the summary table has the figures.
-  EXPECT_GE(CountOf(dom, ">sim/system</text>"), 3u);
-  EXPECT_GE(CountOf(dom, ">arena/system</text>"), 3u);
+  EXPECT_GE(CountOf(dom, ">passthrough/sim/system</text>"), 3u);
+  EXPECT_GE(CountOf(dom, ">arena/sim/system</text>"), 3u);
   EXPECT_NE(dom.find("id=\"summary\""), std::string::npos);
   EXPECT_NE(dom.find("<td>peak commit</td>"), std::string::npos);
-  EXPECT_NE(dom.find("<th>arena/system</th>"), std::string::npos);
+  EXPECT_NE(dom.find("<th>arena/sim/system</th>"), std::string::npos);
   // And it paints: a screenshot of the page is written.
   const std::string png = dir + "/report.png";
   const std::string shot =

@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "replayer/replay_timeline.h"
+#include "replayer/metrics/replay_timeline.h"
 #include "replayer/report/json_value.h"
 #include "tests/gate/cli_test_util.h"
 

@@ -1,5 +1,5 @@
 // ReplayTimeline: bounded samples, peaks kept through downsampling.
-#include "replayer/replay_timeline.h"
+#include "replayer/metrics/replay_timeline.h"
 
 #include <gtest/gtest.h>
 
