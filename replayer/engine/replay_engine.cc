@@ -222,7 +222,15 @@ void ReplayEngine::ApplyVirtualAlloc(const Event& e, uint64_t index, ReplayMetri
     detail = "recorded result " + Hex(e.result) + ", replay " + Hex(r.address);
   }
   Compare(m, e, index, ok, r.error, detail);
-  if (!reserve) return;
+  if (!reserve) {
+    const bool commit = (e.flags & win32::kMemCommit) != 0;
+    if (commit && recorded_ok && !ok) {
+      failed_commits_[e.addr & ~(page_size_ - 1)] = PageUp(e.addr + e.size);
+    } else if (commit && ok && !failed_commits_.empty()) {
+      ForgetFailedCommits(e.addr & ~(page_size_ - 1), PageUp(e.addr + e.size));
+    }
+    return;
+  }
   if (recorded_ok && ok) {
     ranges_.Insert(RecordedAddr{rec_base}, rec_len, ReplayedAddr{r.address});
   } else if (recorded_ok) {
@@ -258,15 +266,36 @@ void ReplayEngine::ApplyVirtualFree(const Event& e, uint64_t index, ReplayMetric
   Time(m, e.op, start);
   Compare(m, e, index, error == 0, error);
   if (release && recorded_ok) {
-    if (auto r = ranges_.RangeOf(RecordedAddr{e.addr})) ranges_.Remove(r->first, r->second);
+    if (auto r = ranges_.RangeOf(RecordedAddr{e.addr})) {
+      if (!failed_commits_.empty()) ForgetFailedCommits(r->first.value, r->first.value + r->second);
+      ranges_.Remove(r->first, r->second);
+    }
   } else if (release && error == 0) {
     ranges_.MarkDead(RecordedAddr{e.addr});  // Released here, still there in the recording.
   }
 }
 
+bool ReplayEngine::InFailedCommit(uint64_t start, uint64_t end) const {
+  auto it = failed_commits_.upper_bound(start);
+  if (it != failed_commits_.begin() && std::prev(it)->second > start) return true;
+  return it != failed_commits_.end() && it->first < end;
+}
+
+void ReplayEngine::ForgetFailedCommits(uint64_t start, uint64_t end) {
+  auto it = failed_commits_.upper_bound(start);
+  if (it != failed_commits_.begin() && std::prev(it)->second > start) --it;
+  while (it != failed_commits_.end() && it->first < end) {
+    const auto [s, e] = *it;
+    it = failed_commits_.erase(it);
+    if (s < start) failed_commits_[s] = start;
+    if (e > end) failed_commits_[end] = e;
+  }
+}
+
 void ReplayEngine::ApplyVirtualProtect(const Event& e, uint64_t index, ReplayMetrics* m) {
   const auto [t, dead] = Translate(e.addr);
-  if (dead) {
+  if (dead || (!failed_commits_.empty() &&
+               InFailedCommit(e.addr & ~(page_size_ - 1), PageUp(e.addr + e.size)))) {
     ++m->skipped_dependent;
     return;
   }

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -126,6 +127,12 @@ class ReplayEngine {
   HeapLedger ledger_;  // recorded pointer -> replayed block, live bytes, footprint samples
   // VM side: touched by VM events only, which run one at a time.
   AddressMap ranges_;
+  // Recorded page ranges [start, end) whose commit succeeded in the recording and failed in
+  // replay (a manager's budget, a commit limit): protections there depend on that commit and
+  // are skipped. Empty unless commits fail, so the common replay pays one branch.
+  std::map<uint64_t, uint64_t> failed_commits_;
+  bool InFailedCommit(uint64_t start, uint64_t end) const;
+  void ForgetFailedCommits(uint64_t start, uint64_t end);
   std::atomic<bool> stop_{false};
 };
 

@@ -87,7 +87,16 @@ VmResult ArenaManager::VirtualAlloc(uint64_t address, uint64_t size, uint32_t ty
   }
   const sim::AllocOutcome o = view_.VirtualAlloc(address, size, type, protect, 0);
   if (o.error != 0) {
-    if (reserve && address == 0 && o.error == win32::kErrorNotEnoughMemory) NoteDidNotFit(size);
+    if (reserve && address == 0) {
+      // Larger than the arena but not than the address space: the host is out of arena.
+      const auto [first, last] = platform_->user_range();
+      const bool too_large =
+          o.error == win32::kErrorInvalidParameter && size > size_ && size <= last - first + 1;
+      if (o.error == win32::kErrorNotEnoughMemory || too_large) {
+        NoteDidNotFit(size);
+        return VmResult{0, win32::kErrorNotEnoughMemory};
+      }
+    }
     return VmResult{0, o.error};
   }
   const uint64_t first = address == 0 ? o.address : address;

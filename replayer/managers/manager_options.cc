@@ -132,7 +132,12 @@ Status ManagerSpec::Parse(std::string_view text, ManagerSpec* out) {
     if (spec.plugin_path_.empty()) {
       return Status::Error("--manager=plugin needs a shared library: plugin:./libhost.so");
     }
-    spec.label_ = std::string(text);
+    // The label names the library, not where it lies.
+    const size_t slash = spec.plugin_path_.rfind('/');
+    spec.label_ =
+        "plugin:" +
+        (slash == std::string::npos ? spec.plugin_path_ : spec.plugin_path_.substr(slash + 1)) +
+        (spec.plugin_options_.empty() ? "" : "," + spec.plugin_options_);
     *out = std::move(spec);
     return Status::Ok();
   }
