@@ -19,9 +19,11 @@
 //   deterministic: events, replayed, skipped_dependent, untranslatable, divergences,
 //     peak_commit_bytes, peak_reserve_bytes, commit_end_bytes, fragmentation_max,
 //     fragmentation_end (-1 when the backend cannot tell), heap_calls, peak_live_bytes,
-//     notifications (low+neutral+high from the pressure model);
-//   timing (not on the reference backend): events_per_second_ratio = this backend's events/s /
-//     the reference's; p50_ratio.OP / p99_ratio.OP = this backend's latency percentile of OP / the
+//     notifications (low+neutral+high from the manager), platform_calls (all kinds), and
+//     manager.NAME for each of the manager's own figures (managers/manager.h);
+//   timing (not on the reference cell): events_per_second_ratio = this cell's events/s /
+//     the reference's (traces of at least kMinTimedEvents events: a replay of a few thousand
+//     events lasts about a millisecond, which a shared machine's noise swamps); p50_ratio.OP / p99_ratio.OP = this backend's latency percentile of OP / the
 //     reference's (OPs with at least kMinLatencySamples calls, kMinTailSamples for p99, so that a
 //     p99 stands on at least 20 samples of the tail).
 #pragma once
@@ -39,6 +41,7 @@ namespace vmreplay::gate {
 inline constexpr const char* kBaselineSchema = "vmreplay.gate/1";
 inline constexpr uint64_t kMinLatencySamples = 200;
 inline constexpr uint64_t kMinTailSamples = 2000;
+inline constexpr uint64_t kMinTimedEvents = 20000;
 
 struct Tolerance {
   enum class Worse { kHigher, kLower, kAny };

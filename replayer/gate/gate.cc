@@ -22,6 +22,7 @@ double Median(std::vector<double> v) {
 
 // The timing figures of one backend on one trace: medians over the repetitions.
 struct Timing {
+  uint64_t events = 0;
   double events_per_second = 0;
   struct Percentiles {
     double first = 0;   // median p50
@@ -36,6 +37,7 @@ Timing MedianTiming(const std::vector<ReplayMetrics>& runs) {
   std::vector<double> eps;
   for (const auto& m : runs) eps.push_back(m.events_per_second());
   t.events_per_second = Median(eps);
+  t.events = runs.empty() ? 0 : runs[0].events;
   for (int op = 0; op < kOpCount; ++op) {
     if (runs.empty() || runs[0].latency[op].count() < kMinLatencySamples) continue;
     std::vector<double> p50, p99;
@@ -82,7 +84,9 @@ double Ratio(double a, double b) { return b > 0 ? std::round(a / b * 1e4) / 1e4 
 
 std::vector<std::pair<std::string, double>> TimingFigures(const Timing& t, const Timing& ref) {
   std::vector<std::pair<std::string, double>> out;
-  out.emplace_back("events_per_second_ratio", Ratio(t.events_per_second, ref.events_per_second));
+  if (t.events >= kMinTimedEvents) {
+    out.emplace_back("events_per_second_ratio", Ratio(t.events_per_second, ref.events_per_second));
+  }
   for (const auto& [op, v] : t.p50_p99) {
     auto r = ref.p50_p99.find(op);
     if (r == ref.p50_p99.end()) continue;
