@@ -160,6 +160,16 @@ VmResult OsPlatform::DoMremap(uint64_t address, uint64_t old_size, uint64_t new_
   return VmResult{real, 0};
 }
 
+bool OsPlatform::WouldRefuse(uint64_t size, bool commit, bool coarse) const {
+  const sim::AddressSpaceConfig& c = shadow_.config();
+  const uint64_t span = c.max_address + 1 - c.min_address;
+  const uint64_t length = size > span ? span + 1 : PageUp(size);
+  if (length == 0 || length > span) return true;
+  if (coarse && length > span - c.allocation_granularity) return true;
+  const uint64_t committed = shadow_.metrics().committed_bytes;
+  return commit && (length > c.commit_limit || committed > c.commit_limit - length);
+}
+
 bool OsPlatform::AtMappingLimit() {
   // A call can split at most two regions into three: keep that much slack.
   if (shadow_.metrics().region_count + 2 < mapping_budget_) return false;
@@ -204,6 +214,17 @@ VmResult OsPlatform::DoVirtualAlloc(uint64_t address, uint64_t size, uint32_t ty
   const uint64_t granularity = shadow_.config().allocation_granularity;
   sim::AllocOutcome o;
   if (reserve && address == 0) {
+    // What the shadow must refuse (a size past the address space, a commit past the limit) is
+    // refused before any real mapping.
+    if (WouldRefuse(size, commit, true)) {
+      const sim::AllocOutcome o = shadow_.VirtualAlloc(0, size, type, protect, 0);
+      if (o.error != 0) {
+        if (o.error == win32::kErrorNotEnoughMemory) ++out_of_space_;
+        NoteCommitLimit(o.error);
+        return VmResult{0, o.error};
+      }
+      shadow_.VirtualFree(o.address, 0, win32::kMemRelease);  // Cannot happen; stay consistent.
+    }
     const uint64_t length = PageUp(size);
     uint64_t real = length == 0 ? kLetShadowPlace : PlaceNew(length, granularity, PROT_NONE);
     if (real == 0) {
@@ -301,12 +322,22 @@ VmResult OsPlatform::DoMmap(uint64_t address, uint64_t length, int prot, int fla
     return VmResult{o.address, 0};
   }
   if (len == 0) return VmResult{0, static_cast<uint32_t>(kEinval)};
+  const int shadow_flags = flags & ~(kMapFixed | kMapFixedNoReplace);
+  const bool charged =
+      prot != PROT_NONE && ((flags & MAP_TYPE) == MAP_PRIVATE || (flags & MAP_ANONYMOUS) != 0);
+  if (WouldRefuse(length, charged, false)) {  // As for VirtualAlloc: before any real mapping.
+    const auto o = shadow_.Mmap(0, length, prot, shadow_flags, 0);
+    if (o.error != 0) {
+      NoteCommitLimit(static_cast<uint32_t>(o.error));
+      return VmResult{0, static_cast<uint32_t>(o.error)};
+    }
+    shadow_.Munmap(o.address, len);  // Cannot happen; stay consistent.
+  }
   const uint64_t real = PlaceNew(len, page_size_, prot);
   if (real == 0) {
     ++out_of_space_;
     return VmResult{0, static_cast<uint32_t>(kEnomem)};
   }
-  const int shadow_flags = flags & ~(kMapFixed | kMapFixedNoReplace);
   const auto o = shadow_.Mmap(0, length, prot, shadow_flags, real);
   if (o.error != 0 || o.address != real) {
     if (o.error == 0) shadow_.Munmap(o.address, len);

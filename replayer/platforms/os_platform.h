@@ -78,6 +78,9 @@ class OsPlatform final : public Platform {
   // True when one more mapping change could exceed vm.max_map_count: past it every mmap fails,
   // the replayer's own malloc included. Such calls are refused as out of space (said once).
   bool AtMappingLimit();
+  // True when the shadow could refuse a new mapping of `size` (past the address space, or a
+  // commit past the commit limit): it is asked first, before any real mmap.
+  bool WouldRefuse(uint64_t size, bool commit, bool coarse) const;
   // Says once on stderr that the commit limit refused a commit.
   void NoteCommitLimit(uint32_t win32_or_errno);
 
