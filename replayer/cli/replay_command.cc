@@ -25,6 +25,7 @@ int RunReplay(const std::vector<std::string>& args) {
   std::vector<std::string> heaps;
   std::vector<std::string> threads;
   std::string read_ahead;
+  std::string latency = "all";
   replay::ReplayOptions options;
   std::string commit_limit = "0";
   bool json = false, csv = false, check = false;
@@ -64,6 +65,9 @@ int RunReplay(const std::vector<std::string>& args) {
       "thread of its own, ordered as the trace implies (repeatable; default single)")(
       "max-threads", po::value(&options.max_threads)->default_value(options.max_threads),
       "--threads=replay: most replay threads (more recorded threads share them)")(
+      "latency", po::value(&latency)->default_value("all"),
+      "which calls are timed: all, sample:N (about one call in N, at random), off (no clock "
+      "reads: the deterministic figures only)")(
       "read-ahead", po::value(&read_ahead)->default_value("auto"),
       "decode the trace on a thread of its own, ahead of the replay: auto (when the trace's "
       "events are costly to decode), on, off");
@@ -87,6 +91,10 @@ int RunReplay(const std::vector<std::string>& args) {
   }
   if (const Status s = replay::ParseBytes(commit_limit, &options.vm.commit_limit); !s.ok()) {
     PrintError("--commit-limit: " + s.message());
+    return kExitUsage;
+  }
+  if (const Status s = replay::ParseLatency(latency, &options.latency_every); !s.ok()) {
+    PrintError(s.message());
     return kExitUsage;
   }
   if (read_ahead == "auto") {

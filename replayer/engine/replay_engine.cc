@@ -44,11 +44,37 @@ ReplayEngine::ReplayEngine(Manager* manager, const ReplayOptions& options, const
       metrics_(metrics),
       mode_(manager->compare_mode()),
       identity_(manager->identity_addresses()),
+      latency_every_(options.latency_every),
       page_size_(options.vm.page_size),
       ledger_(heap_, concurrent) {
   metrics_->platform = std::string(platform_->name());
   metrics_->heap = std::string(heap_->name());
   if (metrics_->manager.empty()) metrics_->manager = std::string(manager->name());
+}
+
+uint64_t ReplayEngine::NextSkip(ReplayMetrics* m) const {
+  // xorshift64* per lane, seeded from the lane's address-free state: deterministic per replay.
+  uint64_t x = m->latency_rng;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  m->latency_rng = x;
+  return ((x * 0x2545F4914F6CDD1Dull) >> 32) % (2 * latency_every_ - 1);
+}
+
+Status ParseLatency(const std::string& text, uint64_t* every) {
+  if (text == "all") {
+    *every = 1;
+  } else if (text == "off") {
+    *every = 0;
+  } else if (text.rfind("sample:", 0) == 0 && text.size() > 7 &&
+             text.find_first_not_of("0123456789", 7) == std::string::npos && text.size() < 17 &&
+             std::stoull(text.substr(7)) >= 2) {
+    *every = std::stoull(text.substr(7));
+  } else {
+    return Status::Error("--latency: '" + text + "' is not one of: all, sample:N (N >= 2), off");
+  }
+  return Status::Ok();
 }
 
 void ReplayEngine::Diverge(ReplayMetrics* m, const Event& e, uint64_t index, std::string what) {
@@ -133,7 +159,7 @@ bool ReplayEngine::Apply(const Event& e, uint64_t index, ReplayMetrics* m) {
       break;
     case Op::kGetMemoryLoad: {
       ++m->replayed;
-      const uint64_t start = clock_.Now();
+      const uint64_t start = Start(m);
       const sim::MemoryLoad load = manager_->GetMemoryLoad();
       Time(m, e.op, start);
       ++m->memory_load_answers;
@@ -213,7 +239,7 @@ void ReplayEngine::ApplyVirtualAlloc(const Event& e, uint64_t index, ReplayMetri
     }
   }
   ++m->replayed;
-  const uint64_t start = clock_.Now();
+  const uint64_t start = Start(m);
   const VmResult r = manager_->VirtualAlloc(address, size, e.flags, e.protect, e.level, e.result);
   Time(m, e.op, start);
   const bool ok = r.error == 0 && r.address != 0;
@@ -261,7 +287,7 @@ void ReplayEngine::ApplyVirtualFree(const Event& e, uint64_t index, ReplayMetric
     return;
   }
   ++m->replayed;
-  const uint64_t start = clock_.Now();
+  const uint64_t start = Start(m);
   const uint32_t error = manager_->VirtualFree(*t, e.size, e.flags);
   Time(m, e.op, start);
   Compare(m, e, index, error == 0, error);
@@ -309,7 +335,7 @@ void ReplayEngine::ApplyVirtualProtect(const Event& e, uint64_t index, ReplayMet
   }
   ++m->replayed;
   uint32_t old = 0;
-  const uint64_t start = clock_.Now();
+  const uint64_t start = Start(m);
   const uint32_t error = manager_->VirtualProtect(*t, e.size, e.protect, &old);
   Time(m, e.op, start);
   std::string detail;
@@ -332,7 +358,7 @@ void ReplayEngine::ApplyVirtualQuery(const Event& e, uint64_t index, ReplayMetri
   ++m->replayed;
   sim::MemoryBasicInformation info;
   uint32_t error = 0;
-  const uint64_t start = clock_.Now();
+  const uint64_t start = Start(m);
   const uint64_t bytes = manager_->VirtualQuery(*t, &info, &error);
   Time(m, e.op, start);
   std::string detail;
@@ -371,7 +397,7 @@ void ReplayEngine::ApplyMmap(const Event& e, uint64_t index, ReplayMetrics* m) {
     }
   }
   ++m->replayed;
-  const uint64_t start = clock_.Now();
+  const uint64_t start = Start(m);
   const VmResult r = manager_->Mmap(address, e.size, static_cast<int>(e.protect), flags, e.result);
   Time(m, e.op, start);
   const bool ok = r.error == 0;
@@ -404,7 +430,7 @@ void ReplayEngine::ApplyRangeOp(const Event& e, uint64_t index, ReplayMetrics* m
   ++m->replayed;
   uint32_t error = 0;
   bool gap = false;
-  const uint64_t start = clock_.Now();
+  const uint64_t start = Start(m);
   for (const auto& p : pieces) {
     if (!p.mapped && !identity_) {
       gap = true;
@@ -455,7 +481,7 @@ void ReplayEngine::ApplyMremap(const Event& e, uint64_t index, ReplayMetrics* m)
     }
   }
   ++m->replayed;
-  const uint64_t start = clock_.Now();
+  const uint64_t start = Start(m);
   const VmResult r = manager_->Mremap(*t, e.size, e.new_size, flags, new_address, e.result);
   Time(m, e.op, start);
   const bool ok = r.error == 0;
@@ -502,7 +528,7 @@ void ReplayEngine::ApplyHeap(const Event& e, uint64_t index, ReplayMetrics* m) {
       }
       ++m->replayed;
       ledger_.Release(b->size);  // Samples the footprint first when live was at a peak.
-      const uint64_t start = clock_.Now();
+      const uint64_t start = Start(m);
       heap_->Free(b->p);
       Time(m, e.op, start);
       return;
@@ -523,13 +549,13 @@ void ReplayEngine::ApplyHeap(const Event& e, uint64_t index, ReplayMetrics* m) {
       ++m->replayed;
       if (e.size == 0) {  // glibc: realloc(p, 0) frees p.
         ledger_.Release(old->size);
-        const uint64_t start = clock_.Now();
+        const uint64_t start = Start(m);
         heap_->Free(old->p);
         Time(m, e.op, start);
         ledger_.Erase(e.addr);
         return;
       }
-      const uint64_t start = clock_.Now();
+      const uint64_t start = Start(m);
       void* q = heap_->Realloc(old->p, old->size, e.size);
       Time(m, e.op, start);
       Compare(m, e, index, q != nullptr, q != nullptr ? 0 : linux_abi::kEnomem);
@@ -571,7 +597,7 @@ void ReplayEngine::ApplyHeap(const Event& e, uint64_t index, ReplayMetrics* m) {
     return;
   }
   ++m->replayed;
-  const uint64_t start = clock_.Now();
+  const uint64_t start = Start(m);
   void* p = size == UINT64_MAX ? nullptr : heap_->Alloc(size, alignment, e.level);
   Time(m, e.op, start);
   // Both succeeded: nothing to compare (a heap call has no exact-mode detail). Skipping the call
@@ -590,7 +616,7 @@ void ReplayEngine::ApplyAddressSpaceHint(const Event& e, ReplayMetrics* m) {
   // Calls about mapped views (MapViewOfFile's address space): the manager may act on them; the
   // recorded addresses are the recording's (views are not replayed), so none is compared.
   ++m->replayed;
-  const uint64_t start = clock_.Now();
+  const uint64_t start = Start(m);
   if (e.op == Op::kNeedsVirtualAddressSpace) {
     manager_->NeedsVirtualAddressSpace(e.addr, e.size);
   } else if (e.op == Op::kAcquiredVirtualAddressSpace) {
@@ -656,6 +682,7 @@ Status ReplayTrace(const std::string& path, const ReplayOptions& given, ReplayMe
   ReplayMetrics metrics;
   metrics.manager = spec.label();
   metrics.threaded = options.threaded;
+  metrics.latency_every = options.latency_every;
   if (observer != nullptr) observer->OnStart(&metrics);
   const auto start = std::chrono::steady_clock::now();
   {

@@ -53,7 +53,14 @@ struct ReplayOptions {
   size_t max_threads = 64;
   // Read and decode the trace on a thread of its own, ahead of the replay (chunk_read_ahead.h).
   ReadAhead read_ahead = ReadAhead::kAuto;
+  // Which calls are timed for the latency figures: 1 = every call; N > 1 = about one call in N,
+  // each chosen at random (uniform gaps of 0 to 2N-2 calls, so no periodic pattern of the trace
+  // aliases with the sampling); 0 = none (deterministic figures only, at the untimed floor).
+  uint64_t latency_every = 1;
 };
+
+// Parses --latency: "all", "sample:N" (N >= 2) or "off".
+Status ParseLatency(const std::string& text, uint64_t* every);
 
 class ReplayEngine {
  public:
@@ -99,11 +106,23 @@ class ReplayEngine {
   void Compare(ReplayMetrics* m, const Event& e, uint64_t index, bool replay_ok,
                uint32_t replay_error, const std::string& detail = "");
   void Diverge(ReplayMetrics* m, const Event& e, uint64_t index, std::string what);
-  // Records the latency of a backend call that started at clock_.Now() == start. Inline: one
-  // per replayed call.
+  // The clock before a call, or 0 when this call is not timed (--latency); Time records the
+  // call's latency when it was. Inline: one pair per replayed call.
+  uint64_t Start(ReplayMetrics* m) const {
+    if (latency_every_ == 1) return clock_.Now();
+    if (latency_every_ == 0) return 0;
+    if (m->latency_skip != 0) {
+      --m->latency_skip;
+      return 0;
+    }
+    m->latency_skip = NextSkip(m);
+    return clock_.Now();
+  }
   void Time(ReplayMetrics* m, Op op, uint64_t start) const {
+    if (start == 0) return;
     m->latency[static_cast<int>(op)].Record(clock_.Nanoseconds(start, clock_.Now()));
   }
+  uint64_t NextSkip(ReplayMetrics* m) const;
   // Where a recorded address lives in the replay. `dead`: inside a range whose replay failed or
   // was released early (the call depends on it and is skipped). Neither set: memory the replay
   // never saw (foreign to a real backend).
@@ -123,6 +142,7 @@ class ReplayEngine {
   OpClock clock_;  // times backend calls (what the latency metric measures: op_clock.h)
   CompareMode mode_;
   bool identity_;
+  uint64_t latency_every_;  // ReplayOptions::latency_every
   uint64_t page_size_;
   HeapLedger ledger_;  // recorded pointer -> replayed block, live bytes, footprint samples
   // VM side: touched by VM events only, which run one at a time.

@@ -66,8 +66,14 @@ struct ReplayMetrics {
   // Johnstone & Wilson measure #4: peak footprint / peak live - 1.
   std::optional<double> johnstone_wilson_4() const;
 
-  // Latency of each call into the manager or heap, per operation, in nanoseconds (replay side).
+  // Latency of each call into the manager or heap, per operation, in nanoseconds (replay side):
+  // of every call, of a random sample of about one in `latency_every`, or of none (0); see
+  // --latency in engine/replay_engine.h.
   std::array<LogHistogram, kOpCount> latency;
+  uint64_t latency_every = 1;
+  // Replay state of this lane's latency sampling (not a figure).
+  uint64_t latency_skip = 0;
+  uint64_t latency_rng = 0x9E3779B97F4A7C15ull;
 
   // Memory pressure as the manager reports it: GetMemoryLoad answers and the notifications it
   // delivers (passthrough: the machine's, from the platform's commit; simulator/memory_pressure.h).

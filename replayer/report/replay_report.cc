@@ -236,7 +236,8 @@ void WriteJson(const std::string& trace, const std::vector<ReplayMetrics>& runs,
         << ",\"footprint_at_live_peak\":" << JN(m.footprint_at_live_peak)
         << ",\"peak_footprint\":" << JN(m.peak_footprint)
         << ",\"heap_fragmentation_at_peak\":" << JD(m.heap_fragmentation_at_peak())
-        << ",\"johnstone_wilson_4\":" << JD(m.johnstone_wilson_4()) << ",\"latency_ns\":{";
+        << ",\"johnstone_wilson_4\":" << JD(m.johnstone_wilson_4())
+        << ",\"latency_every\":" << m.latency_every << ",\"latency_ns\":{";
     bool first = true;
     for (int op = 0; op < kOpCount; ++op) {
       const LogHistogram& h = m.latency[op];

@@ -14,6 +14,7 @@
 //     "rss_high_water_bytes":N|null,
 //     "heap_calls":N,"peak_live_bytes":N,"peak_live_event":N,"footprint_at_live_peak":N|null,
 //     "peak_footprint":N|null,"heap_fragmentation_at_peak":F|null,"johnstone_wilson_4":F|null,
+//     "latency_every":N (1 every call timed, N about one in N, 0 none),
 //     "latency_ns":{OP:{"count":N,"mean":F,"p50":N,"p90":N,"p99":N,"p999":N,"max":N}},
 //     "memory_load_answers":N,"max_memory_load":N,
 //     "notifications":{"low":N,"neutral":N,"high":N},"recorded_notifications":N,

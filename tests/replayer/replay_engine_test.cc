@@ -322,3 +322,48 @@ TEST(ReplayEngineTest, UnknownBackendIsAnError) {
 
 }  // namespace
 }  // namespace vmreplay::replay
+
+namespace vmreplay::replay {
+namespace {
+
+TEST(ReplayEngineTest, LatencySamplingTimesAboutOneCallInNAndChangesNothingElse) {
+  const std::string trace = testing::SourceDir() + "/traces/synth/server-gc.pb";
+  auto replay = [&](uint64_t every) {
+    ReplayOptions o;
+    o.latency_every = every;
+    ReplayMetrics m;
+    EXPECT_TRUE(ReplayTrace(trace, o, &m).ok());
+    return m;
+  };
+  const ReplayMetrics all = replay(1), sampled = replay(16), off = replay(0);
+  uint64_t timed_all = 0, timed_sampled = 0, timed_off = 0;
+  for (int op = 0; op < kOpCount; ++op) {
+    timed_all += all.latency[op].count();
+    timed_sampled += sampled.latency[op].count();
+    timed_off += off.latency[op].count();
+  }
+  EXPECT_EQ(timed_all, all.replayed);
+  EXPECT_EQ(timed_off, 0u);
+  // About one in 16 (binomial-like spread: well within 10 % on 150,000 calls).
+  EXPECT_NEAR(static_cast<double>(timed_sampled), timed_all / 16.0, timed_all / 160.0);
+  // Every operation is still seen (random gaps: no alternation of calls aliases with them).
+  for (int op = 0; op < kOpCount; ++op) {
+    if (all.latency[op].count() >= 1000) {
+      EXPECT_GT(sampled.latency[op].count(), 0u) << op;
+    }
+  }
+  for (const ReplayMetrics* m : {&sampled, &off}) {
+    EXPECT_EQ(m->divergences, all.divergences);
+    EXPECT_EQ(m->vm.peak_committed_bytes, all.vm.peak_committed_bytes);
+    EXPECT_EQ(m->peak_live_bytes, all.peak_live_bytes);
+  }
+  uint64_t every = 0;
+  EXPECT_TRUE(ParseLatency("sample:100", &every).ok());
+  EXPECT_EQ(every, 100u);
+  EXPECT_FALSE(ParseLatency("sample:1", &every).ok());
+  EXPECT_FALSE(ParseLatency("sample:", &every).ok());
+  EXPECT_FALSE(ParseLatency("some", &every).ok());
+}
+
+}  // namespace
+}  // namespace vmreplay::replay
