@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include "replayer/cli/command.h"
 #include "replayer/gate/baseline.h"
@@ -42,6 +43,7 @@ int RunGate(const std::vector<std::string>& args) {
   std::string baseline_path, corpus, reference, heap;
   std::vector<std::string> traces, backends;
   int repetitions = 0;
+  size_t jobs = 1;
   bool update = false, all = false;
   po::options_description desc("gate options");
   desc.add_options()("baseline", po::value(&baseline_path)->required(),
@@ -57,6 +59,9 @@ int RunGate(const std::vector<std::string>& args) {
                                "heap backend (default: the baseline's, else system)")(
       "repetitions", po::value(&repetitions),
       "replays per trace and backend; timings are medians (default: the baseline's, else 3)")(
+      "jobs,j", po::value(&jobs),
+      "traces replayed at once (default 1; 0 = one per core). Timing ratios compare cells of "
+      "one trace, interleaved, so they stay comparable; cells on os or plugins run one at a time")(
       "update-baseline", po::bool_switch(&update),
       "rewrite the baseline with this run's figures (tolerances kept)")(
       "all", po::bool_switch(&all), "list every figure, not only those that moved");
@@ -110,6 +115,7 @@ int RunGate(const std::vector<std::string>& args) {
   options.reference = reference.empty() ? baseline.reference_backend : reference;
   options.heap = heap.empty() ? baseline.heap : heap;
   options.repetitions = repetitions > 0 ? repetitions : baseline.repetitions;
+  options.jobs = jobs == 0 ? std::max(1u, std::thread::hardware_concurrency()) : jobs;
 
   std::vector<gate::Entry> now;
   if (const Status s = gate::Measure(options, &now); !s.ok()) {

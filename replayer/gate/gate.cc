@@ -1,10 +1,12 @@
 #include "replayer/gate/gate.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
 #include <map>
+#include <thread>
 
 #include "replayer/engine/replay_engine.h"
 
@@ -155,8 +157,9 @@ Status Measure(const GateOptions& options, std::vector<Entry>* out) {
     for (const Cell& other : cells) seen |= other.name == c.name;
     if (!seen) cells.push_back(std::move(c));
   }
-  const std::string& reference = cells.front().name;
-  for (const std::string& trace : options.traces) {
+  const std::string reference = cells.front().name;
+  // One trace's cells, interleaved over the repetitions (a noisy neighbour slows them alike).
+  auto measure_trace = [&](const std::string& trace, std::vector<Entry>* entries) -> Status {
     std::map<std::string, std::vector<ReplayMetrics>> runs;
     for (int rep = 0; rep < std::max(1, options.repetitions); ++rep) {
       for (const Cell& c : cells) {
@@ -177,8 +180,31 @@ Status Measure(const GateOptions& options, std::vector<Entry>* out) {
         auto t = TimingFigures(MedianTiming(runs[c.name]), ref);
         e.metrics.insert(e.metrics.end(), t.begin(), t.end());
       }
-      out->push_back(std::move(e));
+      entries->push_back(std::move(e));
     }
+    return Status::Ok();
+  };
+  // Traces run on `jobs` threads. Real memory (os: one RSS per process) and plugins (a shared
+  // library's globals) are not safe to replay side by side: one thread then.
+  size_t jobs = std::max<size_t>(1, options.jobs);
+  for (const Cell& c : cells) {
+    if (c.platform == "os" || c.manager.rfind("plugin", 0) == 0) jobs = 1;
+  }
+  const size_t n = options.traces.size();
+  std::vector<std::vector<Entry>> per_trace(n);
+  std::vector<Status> status(n, Status::Ok());
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < n; i = next++)
+      status[i] = measure_trace(options.traces[i], &per_trace[i]);
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < std::min(jobs, n); ++t) threads.emplace_back(worker);
+  worker();
+  for (std::thread& t : threads) t.join();
+  for (size_t i = 0; i < n; ++i) {
+    VMREPLAY_RETURN_IF_ERROR(status[i]);
+    out->insert(out->end(), per_trace[i].begin(), per_trace[i].end());
   }
   return Status::Ok();
 }

@@ -25,6 +25,9 @@ struct GateOptions {
   std::string reference = "passthrough/sim";
   std::string heap = "system";
   int repetitions = 3;
+  // Traces replayed at once (gate -j); 1 when a cell is on os or a plugin (not safe side by
+  // side). Deterministic figures do not depend on it; timing ratios do, a little.
+  size_t jobs = 1;
 };
 
 // Errors: a trace that cannot be replayed or a backend that cannot be built (message names it).
