@@ -29,6 +29,7 @@ const std::vector<Command>& Commands() {
       {"gate", "CI regression gate: replay a corpus, compare with a baseline (exit 1 = regressed)",
        RunGate},
       {"diff", "compare two replay results (vmreplay TRACE --json) figure by figure", RunDiff},
+      {"lift", "lift a Linux .NET recording to the IHostMemoryManager calls (--clr)", RunLift},
   };
   return commands;
 }
