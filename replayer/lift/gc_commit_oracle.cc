@@ -76,26 +76,46 @@ Status CompareWithLiftedTrace(const std::string& lifted_trace,
     for (const auto& [base, size] : ranges) n += model.CommittedIn(base, base + size);
     return n;
   };
-  // Checkpoints by time; each takes the state before the first event that starts after it.
-  std::vector<size_t> order(checkpoints.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return checkpoints[a].after_unix_ns < checkpoints[b].after_unix_ns;
-  });
+  // Each checkpoint: the state when its window opens, then after every call inside it, and the
+  // state when it closes (before the first call that starts after it).
+  enum class Phase { kBefore, kOpen, kClosed };
+  std::vector<Phase> phase(checkpoints.size(), Phase::kBefore);
   comparisons->assign(checkpoints.size(), OracleComparison());
-  size_t next = 0;
-  auto take_until = [&](uint64_t unix_ns) {
-    while (next < order.size() && checkpoints[order[next]].after_unix_ns < unix_ns) {
-      OracleComparison& c = (*comparisons)[order[next]];
-      c.checkpoint = checkpoints[order[next]];
-      c.trace_committed = gc_committed();
-      ++next;
+  for (size_t i = 0; i < checkpoints.size(); ++i) (*comparisons)[i].checkpoint = checkpoints[i];
+  auto advance = [&](uint64_t unix_ns) {
+    uint64_t now = 0;
+    bool known = false;
+    for (size_t i = 0; i < checkpoints.size(); ++i) {
+      OracleComparison& c = (*comparisons)[i];
+      const bool opens = phase[i] == Phase::kBefore && checkpoints[i].before_unix_ns <= unix_ns;
+      const bool closes = phase[i] != Phase::kClosed && checkpoints[i].after_unix_ns < unix_ns;
+      if (!opens && !closes) continue;
+      if (!known) now = gc_committed(), known = true;
+      if (phase[i] == Phase::kBefore) {
+        c.window_min = c.window_max = now;
+        phase[i] = Phase::kOpen;
+      }
+      if (closes) {
+        c.trace_committed = now;
+        phase[i] = Phase::kClosed;
+      }
+    }
+  };
+  auto observe = [&] {
+    uint64_t now = 0;
+    bool known = false;
+    for (size_t i = 0; i < checkpoints.size(); ++i) {
+      if (phase[i] != Phase::kOpen) continue;
+      if (!known) now = gc_committed(), known = true;
+      OracleComparison& c = (*comparisons)[i];
+      c.window_min = std::min(c.window_min, now);
+      c.window_max = std::max(c.window_max, now);
     }
   };
   sim::AddressSpace& space = model.space();
   Event e;
   while (source->Next(&e)) {
-    take_until(h.start_time_unix_ns() + e.timestamp_ns);
+    advance(h.start_time_unix_ns() + e.timestamp_ns);
     if (e.op == Op::kVirtualAlloc) {
       space.VirtualAlloc(e.addr, e.size, e.flags, e.protect, e.result);
     } else if (e.op == Op::kVirtualFree) {
@@ -103,21 +123,28 @@ Status CompareWithLiftedTrace(const std::string& lifted_trace,
     } else if (e.op == Op::kVirtualProtect) {
       uint32_t old = 0;
       space.VirtualProtect(e.addr, e.size, e.protect, &old);
+    } else {
+      continue;
     }
+    observe();
   }
   VMREPLAY_RETURN_IF_ERROR(source->status());
-  take_until(UINT64_MAX);
+  advance(UINT64_MAX);
   return Status::Ok();
 }
 
 std::string FormatComparisons(const std::vector<OracleComparison>& comparisons) {
   std::string out =
-      "checkpoint          runtime TotalCommittedBytes   trace GC-heap committed   trace/runtime\n";
+      "checkpoint      runtime TotalCommitted   trace GC-heap   trace/runtime   trace over the "
+      "collection's window\n";
   for (const OracleComparison& c : comparisons) {
-    char line[160];
-    std::snprintf(line, sizeof line, "%-18s %28llu %25llu %15.4f\n", c.checkpoint.label.c_str(),
-                  static_cast<unsigned long long>(c.checkpoint.total_committed),
-                  static_cast<unsigned long long>(c.trace_committed), c.ratio());
+    char line[200];
+    std::snprintf(
+        line, sizeof line, "%-15s %22llu %15llu %15.4f   %llu..%llu %s\n",
+        c.checkpoint.label.c_str(), static_cast<unsigned long long>(c.checkpoint.total_committed),
+        static_cast<unsigned long long>(c.trace_committed), c.ratio(),
+        static_cast<unsigned long long>(c.window_min),
+        static_cast<unsigned long long>(c.window_max), c.agrees() ? "agrees" : "DISAGREES");
     out += line;
   }
   return out;

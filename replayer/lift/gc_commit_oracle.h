@@ -31,9 +31,18 @@ struct OracleCheckpoint {
   uint64_t after_unix_ns = 0;   // after it: the moment compared
 };
 
+// The trace's GC-heap commit over the checkpoint's window [before_unix_ns, after_unix_ns]. The
+// runtime took its figure at the end of the collection inside that window, so it must lie
+// between the window's lowest and highest value (tolerance 0; on workstation GC these are
+// equal); a figure outside means the trace and the runtime disagree.
 struct OracleComparison {
   OracleCheckpoint checkpoint;
   uint64_t trace_committed = 0;  // in the GC heap reservations at after_unix_ns
+  uint64_t window_min = 0;
+  uint64_t window_max = 0;
+  bool agrees() const {
+    return window_min <= checkpoint.total_committed && checkpoint.total_committed <= window_max;
+  }
   double ratio() const {
     return checkpoint.total_committed == 0 ? 0.0
                                            : static_cast<double>(trace_committed) /
@@ -50,7 +59,8 @@ Status CompareWithLiftedTrace(const std::string& lifted_trace,
                               const std::vector<OracleCheckpoint>& checkpoints,
                               std::vector<OracleComparison>* comparisons);
 
-// One line per checkpoint: label, runtime bytes, trace bytes, ratio.
+// One line per checkpoint: label, runtime bytes, trace bytes at the end of the window, their
+// ratio, the window's range and whether the runtime's figure is in it.
 std::string FormatComparisons(const std::vector<OracleComparison>& comparisons);
 
 }  // namespace vmreplay::lift
