@@ -6,6 +6,7 @@ using System;
 using System.Linq;
 using System.Runtime;
 using System.Runtime.InteropServices;
+using System.Threading;
 
 static class Oracle
 {
@@ -22,12 +23,18 @@ static class Oracle
         Console.WriteLine("vmreplay-gc-config " + string.Join(" ", config));
     }
 
+    // Server GC hands surplus free regions to a global decommit list that TotalCommittedBytes
+    // leaves out and that heap 0's GC thread decommits a step (DECOMMIT_SIZE_PER_MILLISECOND *
+    // 100 ms) at a time after the collection: let it drain before the collection that is measured.
+    static readonly int SettleMs = GCSettings.IsServerGC ? 3000 : 0;
+
     // A blocking full collection, then the figure it recorded. Commit is stable between the
     // end of that collection and after_unix_ns: only this thread runs managed code meanwhile.
     public static void Checkpoint(string label)
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
+        if (SettleMs > 0) Thread.Sleep(SettleMs);
         long before = UnixNs();
         GC.Collect();
         long after = UnixNs();
