@@ -93,6 +93,7 @@ Status CompareWithLiftedTrace(const std::string& lifted_trace,
       if (!known) now = gc_committed(), known = true;
       if (phase[i] == Phase::kBefore) {
         c.window_min = c.window_max = now;
+        c.reached = now == c.checkpoint.total_committed;
         phase[i] = Phase::kOpen;
       }
       if (closes) {
@@ -110,6 +111,7 @@ Status CompareWithLiftedTrace(const std::string& lifted_trace,
       OracleComparison& c = (*comparisons)[i];
       c.window_min = std::min(c.window_min, now);
       c.window_max = std::max(c.window_max, now);
+      c.reached = c.reached || now == c.checkpoint.total_committed;
     }
   };
   sim::AddressSpace& space = model.space();
