@@ -1,16 +1,13 @@
 #include "replayer/lift/host_malloc_lift.h"
 
+#include "replayer/lift/host_call.h"
 #include "replayer/lift/runtime_abi.h"
 
 namespace vmreplay::lift {
 namespace {
 
 Event Base(const Event& e, Op op) {
-  Event out;
-  out.op = op;
-  out.thread = e.thread;
-  out.timestamp_ns = e.timestamp_ns;
-  out.latency_ns = e.latency_ns;
+  Event out = HostCallAt(e, op);
   out.heap = kLiftedHeapId;
   return out;
 }

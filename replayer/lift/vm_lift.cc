@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "replayer/lift/host_call.h"
 #include "replayer/lift/runtime_abi.h"
 #include "simulator/posix_constants.h"
 #include "simulator/protection.h"
@@ -18,52 +19,43 @@ namespace {
 constexpr uint64_t kGcHeapAlignment = 8192;        // card_size * card_word_width (gc virtual_alloc)
 constexpr uint64_t kHandleTableSegment = 0x10000;  // HANDLE_SEGMENT_SIZE and _ALIGNMENT
 
-Event HostCall(const Event& recorded, Op op) {
-  Event out;
-  out.op = op;
-  out.thread = recorded.thread;
-  out.timestamp_ns = recorded.timestamp_ns;
-  out.latency_ns = recorded.latency_ns;
-  out.level = op == Op::kVirtualAlloc ? kETaskCritical : 0;
+// A call on [address, address + size).
+Event OnRange(const Event& recorded, Op op, uint64_t address, uint64_t size) {
+  Event out = HostCallAt(recorded, op);
+  out.addr = address;
+  out.size = size;
   return out;
 }
 
 Event VirtualAlloc(const Event& recorded, uint64_t address, uint64_t size, uint32_t type,
                    uint32_t protect) {
-  Event out = HostCall(recorded, Op::kVirtualAlloc);
-  out.addr = address;
-  out.size = size;
+  Event out = OnRange(recorded, Op::kVirtualAlloc, address, size);
   out.flags = type;
   out.protect = protect;
+  out.level = kETaskCritical;
   return out;
 }
 
 Event VirtualFree(const Event& recorded, uint64_t address, uint64_t size, uint32_t type) {
-  Event out = HostCall(recorded, Op::kVirtualFree);
-  out.addr = address;
-  out.size = size;
+  Event out = OnRange(recorded, Op::kVirtualFree, address, size);
   out.flags = type;
   return out;
 }
 
 Event VirtualProtect(const Event& recorded, uint64_t address, uint64_t size, uint32_t protect) {
-  Event out = HostCall(recorded, Op::kVirtualProtect);
-  out.addr = address;
-  out.size = size;
+  Event out = OnRange(recorded, Op::kVirtualProtect, address, size);
   out.protect = protect;
   return out;
 }
 
 Event Acquired(const Event& recorded, uint64_t address, uint64_t size) {
-  Event out = HostCall(recorded, Op::kAcquiredVirtualAddressSpace);
-  out.addr = address;
-  out.size = size;
+  Event out = OnRange(recorded, Op::kAcquiredVirtualAddressSpace, address, size);
   out.hresult = kSOk;
   return out;
 }
 
 Event Released(const Event& recorded, uint64_t address) {
-  Event out = HostCall(recorded, Op::kReleasedVirtualAddressSpace);
+  Event out = HostCallAt(recorded, Op::kReleasedVirtualAddressSpace);
   out.addr = address;
   out.hresult = kSOk;
   return out;
@@ -240,18 +232,24 @@ void VmLift::CompleteReserve(const Open& open, bool advice, int commit_prot,
   out->push_back(lifted);
 }
 
-void VmLift::OpenFold(const Event& e, uint64_t index, const Event& lifted, int advice) {
-  Open open;
-  open.kind = Open::Kind::kFold;
+VmLift::Open* VmLift::OpenPattern(Open::Kind kind, const Event& e, uint64_t index, uint64_t start,
+                                  uint64_t end) {
+  Open& open = open_[e.thread];
+  open = Open();
+  open.kind = kind;
   open.first_index = index;
   open.first = e;
-  open.start = e.addr;
-  open.end = e.addr + PageUp(e.size);
+  open.start = start;
+  open.end = end;
   open.last_end_ns = EndOf(e);
-  open.pending = true;
-  open.lifted = lifted;
-  open.fold_advice = advice;
-  open_[e.thread] = open;
+  return &open;
+}
+
+void VmLift::OpenFold(const Event& e, uint64_t index, const Event& lifted, int advice) {
+  Open* open = OpenPattern(Open::Kind::kFold, e, index, e.addr, e.addr + PageUp(e.size));
+  open->pending = true;
+  open->lifted = lifted;
+  open->fold_advice = advice;
 }
 
 void VmLift::Finish(std::vector<Event>* out) {
@@ -296,6 +294,17 @@ bool VmLift::Apply(Event* lifted, uint64_t recorded_address, Op recorded_op, uin
   lifted->hresult = kSOk;
   lifted->error = 0;
   return true;
+}
+
+const Mapping* VmLift::MappingOf(const Event& e, uint64_t index, uint64_t start, uint64_t end,
+                                 uint64_t* mapping_start) {
+  const Mapping* m = layout_.Containing(start, end, mapping_start);
+  if (m == nullptr) {
+    stats_->CountUnclassified(
+        layout_.Overlaps(start, end) ? Unclassified::kSpansMappings : Unclassified::kUnknownMemory,
+        e.op, index);
+  }
+  return m;
 }
 
 void VmLift::NotLiftedOn(const Mapping* m, const Event& e, uint64_t index) {
@@ -357,14 +366,7 @@ void VmLift::LiftMmap(const Event& e, uint64_t index, std::vector<Event>* out) {
       layout_.Insert(start, end, MakeMapping(Role::kUnlifted, start, length));
       stats_->CountUnclassified(Unclassified::kHintMissed, e.op, index);
     } else {
-      Open open;
-      open.kind = Open::Kind::kReserve;
-      open.first_index = index;
-      open.first = e;
-      open.start = start;
-      open.end = end;
-      open.last_end_ns = EndOf(e);
-      open_[e.thread] = open;
+      OpenPattern(Open::Kind::kReserve, e, index, start, end);
     }
     return;
   }
@@ -416,14 +418,7 @@ void VmLift::LiftMmap(const Event& e, uint64_t index, std::vector<Event>* out) {
     out->push_back(Acquired(e, start, length));
   } else if (m != nullptr && m->role == Role::kCodeView && m_start == start && m->end == end &&
              shared && e.protect != kProtNone) {
-    Open open;
-    open.kind = Open::Kind::kViewRelease;
-    open.first_index = index;
-    open.first = e;
-    open.start = start;
-    open.end = end;
-    open.last_end_ns = EndOf(e);
-    open_[e.thread] = open;
+    OpenPattern(Open::Kind::kViewRelease, e, index, start, end);
   } else {
     stats_->CountUnclassified(
         layout_.Overlaps(start, end) ? Unclassified::kFixedOverOther : Unclassified::kUnknownMemory,
@@ -439,11 +434,8 @@ void VmLift::LiftMunmap(const Event& e, uint64_t index, std::vector<Event>* out)
   const uint64_t start = e.addr;
   const uint64_t end = start + PageUp(e.size);
   uint64_t m_start = 0;
-  const Mapping* m = layout_.Containing(start, end, &m_start);
+  const Mapping* m = MappingOf(e, index, start, end, &m_start);
   if (m == nullptr) {
-    stats_->CountUnclassified(
-        layout_.Overlaps(start, end) ? Unclassified::kSpansMappings : Unclassified::kUnknownMemory,
-        e.op, index);
     layout_.Erase(start, end);
     return;
   }
@@ -478,12 +470,9 @@ void VmLift::LiftMprotect(const Event& e, uint64_t index) {
   }
   const uint64_t start = e.addr;
   const uint64_t end = start + PageUp(e.size);
-  const Mapping* m = layout_.Containing(start, end, nullptr);
-  if (m == nullptr) {
-    stats_->CountUnclassified(
-        layout_.Overlaps(start, end) ? Unclassified::kSpansMappings : Unclassified::kUnknownMemory,
-        e.op, index);
-  } else if (IsLiftedReservation(m)) {
+  const Mapping* m = MappingOf(e, index, start, end, nullptr);
+  if (m == nullptr) return;  // counted as unclassified
+  if (IsLiftedReservation(m)) {
     const bool committed = model_.AllCommitted(start, end);
     const uint32_t protect = sim::ProtectionFromPosix(static_cast<int>(e.protect));
     if (e.protect == kProtNone && !committed) {
@@ -520,12 +509,9 @@ void VmLift::LiftMadvise(const Event& e, uint64_t index) {
   const bool coredump = advice == kMadvDontDump || advice == kMadvDoDump;
   const uint64_t start = e.addr;
   const uint64_t end = start + PageUp(e.size);
-  const Mapping* m = layout_.Containing(start, end, nullptr);
-  if (m == nullptr) {
-    stats_->CountUnclassified(
-        layout_.Overlaps(start, end) ? Unclassified::kSpansMappings : Unclassified::kUnknownMemory,
-        e.op, index);
-  } else if (m->role == Role::kPool) {
+  const Mapping* m = MappingOf(e, index, start, end, nullptr);
+  if (m == nullptr) return;  // counted as unclassified
+  if (m->role == Role::kPool) {
     stats_->CountUnclassified(Unclassified::kPoolOutsideView, e.op, index);
   } else if (m->role == Role::kUnlifted) {
     stats_->CountUnclassified(Unclassified::kUnliftedMapping, e.op, index);

@@ -85,9 +85,15 @@ class VmLift {
   // Applies a lifted call to the model, filling in its outcome. False (and the recorded call
   // counted as refused) when the Win32 rules refuse it.
   bool Apply(Event* lifted, uint64_t recorded_address, Op recorded_op, uint64_t index);
+  // Starts a pattern on e's thread over [start, end), opened by recorded event `index`.
+  Open* OpenPattern(Open::Kind kind, const Event& e, uint64_t index, uint64_t start, uint64_t end);
   // A lifted call waiting for the coredump advice that may follow it on the same thread.
   void OpenFold(const Event& e, uint64_t index, const Event& lifted, int advice);
   void NotLiftedOn(const Mapping* m, const Event& e, uint64_t index);
+  // The mapping holding all of [start, end), or nullptr with `e` counted as unclassified (unknown
+  // memory, or a range over several mappings).
+  const Mapping* MappingOf(const Event& e, uint64_t index, uint64_t start, uint64_t end,
+                           uint64_t* mapping_start);
 
   Win32Model model_;
   uint64_t page_;

@@ -7,6 +7,7 @@
 
 #include "simulator/win32_constants.h"
 #include "traces/synth/host_heaps.h"
+#include "traces/synth/page_math.h"
 #include "traces/synth/profiles.h"
 #include "traces/synth/regions_gc_heap.h"
 
@@ -15,7 +16,6 @@ namespace {
 
 constexpr uint64_t kMiB = 1ull << 20;
 constexpr uint64_t kGiB = 1ull << 30;
-constexpr uint64_t kPage = 4096;
 constexpr uint64_t kCodeView = 64 * 1024;  // ExecutableAllocator reserves 64 KiB views
 constexpr uint64_t kQuantumNs = 1'000'000;
 constexpr double kLargeObjectChance = 0.003;  // per quantum

@@ -3,17 +3,14 @@
 #include <algorithm>
 
 #include "simulator/win32_constants.h"
+#include "traces/synth/page_math.h"
 
 namespace vmreplay::synth {
 namespace {
 
-constexpr uint64_t kPage = 4096;
-constexpr uint64_t kGranule = 64 * 1024;
 constexpr uint64_t kBookkeepingShare = 110;     // range / bookkeeping reservation, as recorded
 constexpr uint64_t kBookkeepingCommits = 6;     // its first commits (card, brick, mark ... tables)
 constexpr uint64_t kBookkeepingCommit = 40960;  // each, as recorded
-uint64_t PageUp(uint64_t v) { return (v + kPage - 1) / kPage * kPage; }
-uint64_t GranuleUp(uint64_t v) { return (v + kGranule - 1) / kGranule * kGranule; }
 
 }  // namespace
 
