@@ -31,6 +31,7 @@ int RunSynth(const std::vector<std::string>& args);
 int RunImport(const std::vector<std::string>& args);
 int RunGate(const std::vector<std::string>& args);
 int RunDiff(const std::vector<std::string>& args);
+int RunLift(const std::vector<std::string>& args);
 
 // Parses `args` against `options` (+ positional), printing usage on --help or errors.
 // Returns -1 to go on, or the exit code to return.

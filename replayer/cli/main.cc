@@ -27,12 +27,14 @@ const std::vector<Command>& Commands() {
        RunReplay},
       {"managers", "list the managers and their knobs, the platforms and the heaps", RunBackends},
       {"backends", "the same as managers", RunBackends},
-      {"synth", "generate a synthetic CLR workload trace (workstation-gc, server-gc, pressure)",
+      {"synth",
+       "generate a synthetic CLR workload trace (workstation-gc, server-gc, pressure, linux-*)",
        RunSynth},
       {"import", "convert an mtrace, strace or record_allocs log into a trace", RunImport},
       {"gate", "CI regression gate: replay a corpus, compare with a baseline (exit 1 = regressed)",
        RunGate},
       {"diff", "compare two replay results (vmreplay TRACE --json) figure by figure", RunDiff},
+      {"lift", "lift a Linux .NET recording to the IHostMemoryManager calls (--clr)", RunLift},
   };
   return commands;
 }

@@ -14,7 +14,7 @@ int RunSynth(const std::vector<std::string>& args) {
   std::string out;
   po::options_description options("synth options");
   options.add_options()("profile", po::value(&profile)->required(),
-                        "workstation-gc, server-gc or pressure")(
+                        "workstation-gc, server-gc, pressure, linux-workstation or linux-server")(
       "output,o", po::value(&out)->required(), "trace to write")(
       "seed", po::value(&o.seed)->default_value(o.seed), "random seed (same seed, same trace)")(
       "duration-s", po::value(&o.duration_s)->default_value(o.duration_s),

@@ -91,7 +91,8 @@ Mismatches Replay(const ReadTrace& t) {
 }
 
 TEST(SimConsistencyTest, EveryProfileReplaysWithoutMismatch) {
-  for (Profile p : {Profile::kWorkstationGc, Profile::kServerGc, Profile::kPressure}) {
+  for (Profile p : {Profile::kWorkstationGc, Profile::kServerGc, Profile::kPressure,
+                    Profile::kLinuxWorkstation, Profile::kLinuxServer}) {
     for (uint64_t seed : {1, 2}) {
       SCOPED_TRACE(std::string(ProfileName(p)) + " seed " + std::to_string(seed));
       SynthOptions o = Small(p, seed);

@@ -13,7 +13,8 @@ namespace vmreplay::synth {
 namespace {
 
 TEST(SynthTest, SameSeedSameBytesOtherSeedOtherBytes) {
-  for (Profile p : {Profile::kWorkstationGc, Profile::kServerGc, Profile::kPressure}) {
+  for (Profile p : {Profile::kWorkstationGc, Profile::kServerGc, Profile::kPressure,
+                    Profile::kLinuxWorkstation, Profile::kLinuxServer}) {
     SCOPED_TRACE(std::string(ProfileName(p)));
     const std::string a = Generate(Small(p, 11), "a");
     const std::string b = Generate(Small(p, 11), "b");

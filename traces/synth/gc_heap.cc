@@ -3,16 +3,9 @@
 #include <algorithm>
 
 #include "simulator/win32_constants.h"
+#include "traces/synth/page_math.h"
 
 namespace vmreplay::synth {
-namespace {
-
-constexpr uint64_t kPage = 4096;
-constexpr uint64_t kGranule = 64 * 1024;
-uint64_t PageUp(uint64_t v) { return (v + kPage - 1) / kPage * kPage; }
-uint64_t GranuleUp(uint64_t v) { return (v + kGranule - 1) / kGranule * kGranule; }
-
-}  // namespace
 
 bool GcHeap::Init(ClrProcess* p, uint64_t tid) {
   base_ = p->Reserve(tid, c_.segment_size, win32::kPageReadWrite, p->Level());

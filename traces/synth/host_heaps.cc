@@ -26,7 +26,8 @@ constexpr uint64_t kArenaPage = 64 * 1024;
 void HostHeaps::Step(ClrProcess* p, uint64_t tid, uint64_t dt_ns) {
   // Methods per second: a start-up burst decaying with a 2 s time constant, then a trickle.
   const double t_s = static_cast<double>(p->now()) / 1e9;
-  const double rate = 1500.0 * std::exp(-t_s / 2.0) + 15.0;
+  const double rate = shape_.burst_methods_per_s * std::exp(-t_s / shape_.burst_time_constant_s) +
+                      shape_.steady_methods_per_s;
   carry_ += rate * static_cast<double>(dt_ns) / 1e9;
   while (carry_ >= 1.0 && !p->done()) {
     carry_ -= 1.0;
@@ -37,16 +38,17 @@ void HostHeaps::Step(ClrProcess* p, uint64_t tid, uint64_t dt_ns) {
 
 void HostHeaps::CompileMethod(ClrProcess* p, uint64_t tid) {
   Random& r = p->rng();
+  ++methods_;
   std::vector<uint64_t> scratch;
-  const uint64_t pages = r.Range(1, 3);
+  const uint64_t pages = r.Range(shape_.arena_pages_min, shape_.arena_pages_max);
   for (uint64_t i = 0; i < pages; ++i) {
     scratch.push_back(p->HostAlloc(tid, kArenaPage, p->Level()));
   }
-  const uint64_t blocks = 2 + static_cast<uint64_t>(r.Exponential(6.0));
+  const uint64_t blocks = 2 + static_cast<uint64_t>(r.Exponential(shape_.blocks_mean));
   for (uint64_t i = 0; i < blocks && i < 64; ++i) {
-    const uint64_t size =
-        std::clamp<uint64_t>(static_cast<uint64_t>(r.LogNormal(48.0, 1.1)), 8, 256 * 1024);
-    if (r.Chance(0.3)) {
+    const uint64_t size = std::clamp<uint64_t>(
+        static_cast<uint64_t>(r.LogNormal(shape_.block_median, shape_.block_sigma)), 8, 256 * 1024);
+    if (r.Chance(shape_.debug_alloc_share)) {
       const Site& s = kJitSites[r.Range(0, std::size(kJitSites) - 1)];
       scratch.push_back(p->HostAlloc(tid, size, p->Level(), s.file, s.line));
     } else {
@@ -65,7 +67,10 @@ void HostHeaps::LoadType(ClrProcess* p, uint64_t tid) {
     const uint64_t size =
         std::clamp<uint64_t>(static_cast<uint64_t>(r.LogNormal(100.0, 0.9)), 16, 64 * 1024);
     const Site& s = kLoaderSites[r.Range(0, std::size(kLoaderSites) - 1)];
-    loader_live_.push_back(p->HostAlloc(tid, size, p->Level(/*locked=*/true), s.file, s.line));
+    const uint32_t level = p->Level(shape_.loader_lock_level);
+    loader_live_.push_back(shape_.debug_alloc_share > 0
+                               ? p->HostAlloc(tid, size, level, s.file, s.line)
+                               : p->HostAlloc(tid, size, level));
   }
   // A few loader blocks die (collectible types, temporary signatures).
   if (loader_live_.size() > 64 && r.Chance(0.1)) {

@@ -6,6 +6,7 @@
 #include "simulator/win32_constants.h"
 #include "traces/synth/gc_heap.h"
 #include "traces/synth/host_heaps.h"
+#include "traces/synth/page_math.h"
 
 namespace vmreplay::synth {
 namespace {
@@ -15,8 +16,6 @@ constexpr uint64_t kQuantumNs = 1'000'000;  // one scheduling quantum of a mutat
 constexpr uint64_t kPollNs = 250'000'000;   // GetMemoryLoad timer of the finalizer thread
 constexpr double kAllocBytesPerNs = 0.2;    // 200 MB/s of small objects across the process
 constexpr uint64_t kLargeObjectMin = 85'000;
-
-uint64_t GranuleUp(uint64_t v) { return (v + 0xFFFF) / 0x10000 * 0x10000; }
 
 // Runtime start-up, all eProcessCritical: the host malloc and the notification callback, the
 // first code heap (executable), then the start-up JIT and type-load burst.
@@ -46,7 +45,12 @@ uint64_t LargeObjectSize(Random& r) {
 uint64_t PhysicalMemoryFor(const SynthOptions& o) {
   // The pressure profile runs in a machine (or job object) sized to its heap so that it can
   // reach the Low threshold; the others in a 16 GiB machine.
-  return o.profile == Profile::kPressure ? o.heap_mb * kMiB : 16ull << 30;
+  if (o.profile == Profile::kPressure) return o.heap_mb * kMiB;
+  // The linux profiles: the machine the real recordings they are fitted to were made on.
+  if (o.profile == Profile::kLinuxWorkstation || o.profile == Profile::kLinuxServer) {
+    return 24105ull * kMiB;
+  }
+  return 16ull << 30;
 }
 
 void RunWorkstationGc(const SynthOptions& o, ClrProcess* p) {

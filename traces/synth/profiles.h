@@ -13,6 +13,9 @@ uint64_t PhysicalMemoryFor(const SynthOptions& o);
 void RunWorkstationGc(const SynthOptions& o, ClrProcess* p);
 void RunServerGc(const SynthOptions& o, ClrProcess* p);
 void RunPressure(const SynthOptions& o, ClrProcess* p);
+// .NET 8+ on Linux as `vmreplay lift --clr` shows it: the regions GC (server: one heap per
+// thread), W^X code views and loader pages, the runtime's malloc traffic (linux_profiles.cc).
+void RunLinuxRegions(const SynthOptions& o, bool server, ClrProcess* p);
 
 // Thread ids the profiles use (Windows thread ids are multiples of 4; the ranges never overlap for
 // i < 64).

@@ -57,6 +57,12 @@ Status Synthesize(const SynthOptions& o, const std::vector<std::string>& command
     case Profile::kPressure:
       RunPressure(o, &process);
       break;
+    case Profile::kLinuxWorkstation:
+      RunLinuxRegions(o, /*server=*/false, &process);
+      break;
+    case Profile::kLinuxServer:
+      RunLinuxRegions(o, /*server=*/true, &process);
+      break;
   }
   VMREPLAY_RETURN_IF_ERROR(process.status());
   proto::Footer footer;

@@ -10,19 +10,24 @@ std::string_view ProfileName(Profile p) {
       return "server-gc";
     case Profile::kPressure:
       return "pressure";
+    case Profile::kLinuxWorkstation:
+      return "linux-workstation";
+    case Profile::kLinuxServer:
+      return "linux-server";
   }
   return "?";
 }
 
 Status ParseProfile(std::string_view name, Profile* out) {
-  for (Profile p : {Profile::kWorkstationGc, Profile::kServerGc, Profile::kPressure}) {
+  for (Profile p : {Profile::kWorkstationGc, Profile::kServerGc, Profile::kPressure,
+                    Profile::kLinuxWorkstation, Profile::kLinuxServer}) {
     if (name == ProfileName(p)) {
       *out = p;
       return Status::Ok();
     }
   }
   return Status::Error("unknown profile '" + std::string(name) +
-                       "' (workstation-gc, server-gc, pressure)");
+                       "' (workstation-gc, server-gc, pressure, linux-workstation, linux-server)");
 }
 
 Status Validate(const SynthOptions& o) {

@@ -9,7 +9,7 @@
 
 namespace vmreplay::synth {
 
-enum class Profile { kWorkstationGc, kServerGc, kPressure };
+enum class Profile { kWorkstationGc, kServerGc, kPressure, kLinuxWorkstation, kLinuxServer };
 
 struct SynthOptions {
   Profile profile = Profile::kWorkstationGc;
@@ -20,7 +20,7 @@ struct SynthOptions {
   uint64_t max_events = 0;   // 0 = no cap
 };
 
-// "workstation-gc", "server-gc", "pressure".
+// "workstation-gc", "server-gc", "pressure", "linux-workstation", "linux-server".
 std::string_view ProfileName(Profile p);
 // Error names the unknown profile and lists the known ones.
 Status ParseProfile(std::string_view name, Profile* out);
