@@ -9,10 +9,13 @@
 #include <cstdio>
 #include <fstream>
 #include <limits>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
 #include "proto/frame.h"
+#include "proto/portable/byte_escape.h"
+#include "proto/portable/utf8.h"
 
 namespace vmreplay {
 namespace {
@@ -68,73 +71,36 @@ void AppendUnsigned(uint64_t v, bool hex, std::string* out) {
 
 void AppendQuoted(std::string_view s, std::string* out) {
   out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (c < 0x20 || c >= 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", c);
-          out->append(buf);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
+  AppendEscapedBytes(s, out);
   out->push_back('"');
 }
 
 bool Unquote(std::string_view s, std::string* out) {
   if (s.size() < 2 || s.front() != '"' || s.back() != '"') return false;
-  std::string_view body = s.substr(1, s.size() - 2);
-  out->clear();
-  for (size_t i = 0; i < body.size(); ++i) {
-    char c = body[i];
-    if (c == '"') return false;
-    if (c != '\\') {
-      out->push_back(c);
-      continue;
-    }
-    if (++i >= body.size()) return false;
-    switch (body[i]) {
-      case '"':
-        out->push_back('"');
-        break;
-      case '\\':
-        out->push_back('\\');
-        break;
-      case 'n':
-        out->push_back('\n');
-        break;
-      case 't':
-        out->push_back('\t');
-        break;
-      case 'x': {
-        if (i + 2 >= body.size()) return false;
-        unsigned v = 0;
-        auto r = std::from_chars(body.data() + i + 1, body.data() + i + 3, v, 16);
-        if (r.ec != std::errc() || r.ptr != body.data() + i + 3) return false;
-        out->push_back(static_cast<char>(v));
-        i += 2;
-        break;
-      }
-      default:
-        return false;
-    }
-  }
-  return true;
+  return UnescapeBytes(s.substr(1, s.size() - 2), out);
 }
+
+// Header and footer strings in the same escape as event lines (protobuf's own printer writes
+// octal for every byte past 0x7f, and would do so differently for string and bytes fields).
+class EscapingValuePrinter final : public google::protobuf::TextFormat::FastFieldValuePrinter {
+ public:
+  void PrintString(const std::string& value,
+                   google::protobuf::TextFormat::BaseTextGenerator* out) const override {
+    Print(value, out);
+  }
+  void PrintBytes(const std::string& value,
+                  google::protobuf::TextFormat::BaseTextGenerator* out) const override {
+    Print(value, out);
+  }
+
+ private:
+  static void Print(const std::string& value,
+                    google::protobuf::TextFormat::BaseTextGenerator* out) {
+    std::string quoted;
+    AppendQuoted(value, &quoted);
+    out->PrintString(quoted);
+  }
+};
 
 // Parses a number in decimal or 0x-hex; negative only where allowed. The result is the
 // two's-complement pattern for negative values.
@@ -244,6 +210,16 @@ bool ParseWrapped(std::string_view line, std::string_view keyword, Message* msg,
     *error = std::string(keyword) + ": " + (errors.first.empty() ? "does not parse" : errors.first);
     return false;
   }
+  if constexpr (std::is_same_v<Message, proto::Header>) {
+    for (const auto& [key, value] : msg->metadata()) {
+      // The text parser takes any bytes; the binary form could not hold this key.
+      if (!IsValidUtf8(key)) {
+        *error = "header: metadata key \"" + EscapeBytes(key) +
+                 "\" is not UTF-8 (metadata keys are protobuf map keys)";
+        return false;
+      }
+    }
+  }
   return true;
 }
 
@@ -251,6 +227,7 @@ template <typename Message>
 std::string FormatWrapped(std::string_view keyword, const Message& msg) {
   google::protobuf::TextFormat::Printer printer;
   printer.SetSingleLineMode(true);
+  printer.SetDefaultFieldValuePrinter(new EscapingValuePrinter());  // the printer owns it
   std::string body;
   printer.PrintToString(msg, &body);
   std::string line(keyword);

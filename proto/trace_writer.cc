@@ -11,6 +11,8 @@
 
 #include "proto/chunk_codec.h"
 #include "proto/frame.h"
+#include "proto/portable/byte_escape.h"
+#include "proto/portable/utf8.h"
 
 namespace vmreplay {
 namespace {
@@ -42,7 +44,11 @@ class FileTraceWriter final : public TraceWriter {
   Status WriteHeader(const proto::Header& header) {
     proto::Header h = header;
     if (h.format_major() == 0) h.set_format_major(kFormatMajor);
-    if (h.format_major() == kFormatMajor && h.format_minor() == 0) h.set_format_minor(kFormatMinor);
+    // What this writer writes may hold bytes a 1.0 reader refuses: say so, whatever the
+    // header came from (an older trace being re-encoded says 1.0).
+    if (h.format_major() == kFormatMajor && h.format_minor() < kFormatMinor) {
+      h.set_format_minor(kFormatMinor);
+    }
     const std::string payload = SerializeDeterministic(h);
     frame_.assign(kFileMagic, sizeof kFileMagic);
     AppendFrame(FrameKind::kHeader, payload, &frame_);
@@ -182,6 +188,13 @@ Status TraceWriter::Create(const std::string& path, const proto::Header& header,
   if (header.format_major() != 0 && header.format_major() != kFormatMajor) {
     return Status::Error(path + ": cannot write format version " +
                          std::to_string(header.format_major()));
+  }
+  for (const auto& [key, value] : header.metadata()) {
+    // A map key protobuf would write but no reader could parse back: refuse it up front.
+    if (!IsValidUtf8(key)) {
+      return Status::Error(path + ": metadata key \"" + EscapeBytes(key) +
+                           "\" is not UTF-8 (metadata keys are protobuf map keys)");
+    }
   }
   std::FILE* file = std::fopen(path.c_str(), "wb");
   if (file == nullptr) {
