@@ -104,9 +104,8 @@ class FileTraceWriter final : public TraceWriter {
     VMREPLAY_RETURN_IF_ERROR(FlushChunk());
     proto::Footer footer = extra;
     footer.set_event_count(written_);
-    footer.set_chunk_count(chunk_checksums_.size());
-    footer.set_chunks_checksum(
-        Checksum(chunk_checksums_.data(), chunk_checksums_.size() * sizeof(uint64_t)));
+    footer.set_chunk_count(chunks_checksum_.count());
+    footer.set_chunks_checksum(chunks_checksum_.Digest());
     // Thread list: counts from the events, names from the caller where given.
     std::map<uint64_t, std::string> names;
     for (const auto& t : extra.threads()) names[t.thread_id()] = t.name();
@@ -145,7 +144,7 @@ class FileTraceWriter final : public TraceWriter {
 
   // Frames and writes the chunk in chunk_bytes_.
   Status WriteChunk() {
-    chunk_checksums_.push_back(Checksum(chunk_bytes_.data(), chunk_bytes_.size()));
+    chunks_checksum_.Add(Checksum(chunk_bytes_.data(), chunk_bytes_.size()));
     frame_.clear();
     AppendFrame(FrameKind::kChunk, chunk_bytes_, &frame_);
     return WriteOut(frame_);
@@ -175,7 +174,7 @@ class FileTraceWriter final : public TraceWriter {
   std::unordered_map<uint64_t, uint64_t> thread_counts_;
   uint64_t last_thread_ = 0;
   uint64_t* last_thread_count_ = nullptr;
-  std::vector<uint64_t> chunk_checksums_;
+  ChunkSequenceChecksum chunks_checksum_;  // constant memory however long the trace
   ChunkEncoder encoder_;
   std::string chunk_bytes_;
   std::string frame_;
