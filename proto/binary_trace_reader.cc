@@ -1,5 +1,6 @@
 #include "proto/binary_trace_reader.h"
 
+#include <google/protobuf/stubs/logging.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -72,7 +73,14 @@ Status BinaryTraceReader::ReadHeader() {
       !scanner_.Read(at + kFrameHeaderSize, payload_.data(), frame.length)) {
     return Status::Error(path_ + ": header (byte offset 8): checksum mismatch");
   }
-  if (!header_.ParseFromString(payload_)) {
+  bool parsed;
+  {
+    // A metadata key that is not UTF-8 makes libprotobuf log a line of its own to stderr; the
+    // error below is the one line the user gets.
+    google::protobuf::LogSilencer quiet;
+    parsed = header_.ParseFromString(payload_);
+  }
+  if (!parsed) {
     return Status::Error(path_ + ": header (byte offset 8): header message does not parse");
   }
   if (header_.format_major() > kFormatMajor || header_.format_major() == 0) {
