@@ -82,6 +82,16 @@ void WriteTrace(const Trace& trace, bool compress, const std::string& path) {
   Require(s.ok(), "cannot finish: " + s.message());
 }
 
+Trace RequireRoundTrip(const Trace& trace, bool compress, const std::string& what) {
+  MemFile file;
+  WriteTrace(trace, compress, file.path());
+  Trace back;
+  Status s = ReadTrace(file.path(), &back);
+  Require(s.ok(), what + ": does not read back: " + s.message());
+  RequireSameTrace(trace, back, what);
+  return back;
+}
+
 void RequireSameTrace(const Trace& a, const Trace& b, const std::string& what) {
   Require(a.events.size() == b.events.size(), what + ": " + std::to_string(a.events.size()) +
                                                   " events became " +
@@ -151,12 +161,7 @@ int ImportRoundTrip(int format_code, const uint8_t* data, size_t size) {
     e.file = 0;
     imported.events.push_back(e);
   }
-  MemFile out;
-  WriteTrace(imported, /*compress=*/true, out.path());
-  Trace back;
-  s = ReadTrace(out.path(), &back);
-  Require(s.ok(), "imported events do not read back: " + s.message());
-  RequireSameTrace(imported, back, "import -> encode -> read");
+  RequireRoundTrip(imported, /*compress=*/true, "import -> encode -> read");
   return 0;
 }
 

@@ -51,6 +51,10 @@ Status ReadTrace(const std::string& path, Trace* out);
 // passed on). Compression on or off.
 void WriteTrace(const Trace& trace, bool compress, const std::string& path);
 
+// Writes `trace` (WriteTrace), reads it back strictly and requires the same trace; returns
+// what was read. `what` names the round trip in a finding.
+Trace RequireRoundTrip(const Trace& trace, bool compress, const std::string& what);
+
 // Requires a and b to hold the same events with the same file names, and equal headers but
 // for format_minor (a writer stamps its own).
 void RequireSameTrace(const Trace& a, const Trace& b, const std::string& what);

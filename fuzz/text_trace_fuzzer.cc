@@ -42,12 +42,7 @@ int Run(const uint8_t* data, size_t size) {
   Require(s.ok(), "formatted text does not parse: " + s.message());
   RequireSameTrace(parsed, again, "text -> format -> text");
   Require(Format(again) == formatted, "formatting is not canonical");
-  MemFile binary;
-  WriteTrace(parsed, /*compress=*/true, binary.path());
-  Trace decoded;
-  s = ReadTrace(binary.path(), &decoded);
-  Require(s.ok(), "encoded text does not read back: " + s.message());
-  RequireSameTrace(parsed, decoded, "text -> encode -> read");
+  RequireRoundTrip(parsed, /*compress=*/true, "text -> encode -> read");
   return 0;
 }
 

@@ -9,7 +9,6 @@
 
 #include "fuzz/fuzz_support.h"
 #include "proto/binary_trace_reader.h"
-#include "proto/trace_writer.h"
 
 namespace vmreplay::fuzz {
 namespace {
@@ -46,13 +45,9 @@ int Run(const uint8_t* data, size_t size) {
   Require(st.bytes_hashed <= (FrameScanner::kMaxOverlap + 1) * size,
           "hashed " + std::to_string(st.bytes_hashed) + " bytes of a " + std::to_string(size) +
               "-byte file");
-  MemFile out;
-  WriteTrace(salvaged, /*compress=*/true, out.path());
-  Trace back;
-  s = ReadTrace(out.path(), &back);
-  Require(s.ok(), "salvaged trace does not read back strictly: " + s.message());
+  const Trace back =
+      RequireRoundTrip(salvaged, /*compress=*/true, "salvage -> write -> strict read");
   Require(back.has_footer, "salvaged trace has no footer");
-  RequireSameTrace(salvaged, back, "salvage -> write -> strict read");
   return 0;
 }
 

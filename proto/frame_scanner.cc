@@ -29,7 +29,10 @@ bool FrameScanner::PreadFully(uint64_t offset, char* out, size_t size) {
 const char* FrameScanner::View(uint64_t offset, size_t size) {
   if (offset > file_size_ || size > file_size_ - offset) return nullptr;
   if (offset < window_offset_ || offset + size > window_offset_ + window_size_) {
-    if (window_ == nullptr) window_ = std::make_unique<char[]>(kWindow);
+    // Not zeroed, and no larger than the file: opening a small trace stays cheap.
+    if (window_ == nullptr) {
+      window_.reset(new char[static_cast<size_t>(std::min<uint64_t>(kWindow, file_size_))]);
+    }
     const size_t n = static_cast<size_t>(std::min<uint64_t>(kWindow, file_size_ - offset));
     window_size_ = 0;  // invalid until the read succeeds
     if (!PreadFully(offset, window_.get(), n)) return nullptr;
@@ -79,7 +82,7 @@ FrameScanner::Verdict FrameScanner::Verify(uint64_t at, const FrameHeader& heade
   } else {
     // Streamed through a buffer of its own: the window stays where the scan is, and a frame
     // that claims 64 MiB costs no 64 MiB of memory to refute.
-    if (stream_ == nullptr) stream_ = std::make_unique<char[]>(kWindow);
+    if (stream_ == nullptr) stream_.reset(new char[kWindow]);
     XXH3_state_t state;
     XXH3_64bits_reset(&state);
     for (size_t done = 0; read && done < length;) {

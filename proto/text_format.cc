@@ -388,8 +388,10 @@ class TextTraceReader final : public EventSource {
 
   Status ReadHeader() {
     std::string line;
-    while (std::getline(in_, line)) {
+    while (GetLine(&line)) {
       ++line_no_;
+      if (too_long_)
+        return Status::Error(path_ + ":" + std::to_string(line_no_) + ": " + TooLong());
       if (Skippable(line)) continue;
       std::string error;
       if (!ParseHeaderLine(line, &header_, &error)) {
@@ -418,8 +420,9 @@ class TextTraceReader final : public EventSource {
   bool Next(Event* event) override {
     if (!status_.ok() || done_) return false;
     std::string line;
-    while (std::getline(in_, line)) {
+    while (GetLine(&line)) {
       ++line_no_;
+      if (too_long_) return Fail(TooLong());
       if (Skippable(line)) continue;
       std::string error;
       if (has_footer_) return Fail("text after the footer line");
@@ -445,6 +448,29 @@ class TextTraceReader final : public EventSource {
   }
 
  private:
+  // A line may hold a whole command line, escaped; past this it is an error, not memory.
+  static constexpr size_t kMaxLine = size_t{64} << 20;
+  static std::string TooLong() {
+    return "line longer than " + std::to_string(kMaxLine >> 20) + " MiB";
+  }
+
+  // std::getline with a cap: false at the end of the input; sets too_long_ (and stops) once
+  // the line passes kMaxLine bytes.
+  bool GetLine(std::string* line) {
+    line->clear();
+    std::streambuf* in = in_.rdbuf();
+    while (true) {
+      const int c = in->sbumpc();
+      if (c == std::char_traits<char>::eof()) return !line->empty();
+      if (c == '\n') return true;
+      if (line->size() == kMaxLine) {
+        too_long_ = true;
+        return true;
+      }
+      line->push_back(static_cast<char>(c));
+    }
+  }
+
   static bool Skippable(const std::string& line) {
     size_t i = line.find_first_not_of(" \t\r");
     return i == std::string::npos || line[i] == '#';
@@ -469,6 +495,7 @@ class TextTraceReader final : public EventSource {
   proto::Footer footer_;
   bool has_footer_ = false;
   bool done_ = false;
+  bool too_long_ = false;
   Status status_;
   uint64_t line_no_ = 0;
   uint64_t events_ = 0;

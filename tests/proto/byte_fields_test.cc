@@ -196,6 +196,25 @@ TEST(ByteFieldsTest, EveryWriterRefusesAMetadataKeyThatIsNotUtf8) {
   EXPECT_NE(error.find("is not UTF-8"), std::string::npos) << error;
 }
 
+// A header whose metadata key is not UTF-8 (only a crafted file has one) fails to open with
+// one line, and nothing else on stderr (libprotobuf logs such a parse failure itself).
+TEST(ByteFieldsTest, HeaderWithANonUtf8KeyFailsWithOneLine) {
+  testing::TempDir dir;
+  const std::string entry = std::string("\x0a\x01\xff", 3);
+  const std::string header =
+      "\x08\x01\x6a" + std::string(1, static_cast<char>(entry.size())) + entry;
+  std::string bytes(kFileMagic, sizeof kFileMagic);
+  AppendFrame(FrameKind::kHeader, header, &bytes);
+  testing::WriteFile(dir.Path("k.pb"), bytes);
+  ::testing::internal::CaptureStderr();
+  std::unique_ptr<EventSource> source;
+  Status s = OpenTrace(dir.Path("k.pb"), &source);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(),
+            dir.Path("k.pb") + ": header (byte offset 8): header message does not parse");
+}
+
 // IsValidUtf8 must agree with protobuf's parser, or a key it lets through would make a header
 // no reader can parse.
 TEST(ByteFieldsTest, Utf8CheckAgreesWithProtobufOnMapKeys) {
