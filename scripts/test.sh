@@ -39,6 +39,6 @@ echo "== tests under ASan + UBSan"
   ctest --output-on-failure -j2)
 
 # The trace library's unit tests under clang's UBSan (GCC's misses nullptr + offset), the
-# seed corpora and regression inputs, then 30 s of fuzzing per target, two at a time.
+# seed corpora and regression inputs, then 25 s of fuzzing per target, two at a time.
 echo "== fuzz (clang, ASan + UBSan)"
-bash scripts/fuzz.sh 30
+bash scripts/fuzz.sh 25
