@@ -1,5 +1,6 @@
 #include "proto/binary_trace_reader.h"
 
+#include <google/protobuf/stubs/logging.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,7 +14,11 @@ namespace vmreplay {
 
 BinaryTraceReader::BinaryTraceReader(std::string path, std::FILE* file, uint64_t file_size,
                                      const ReaderOptions& options)
-    : path_(std::move(path)), file_(file), file_size_(file_size), options_(options) {}
+    : path_(std::move(path)),
+      file_(file),
+      file_size_(file_size),
+      options_(options),
+      scanner_(fileno(file), file_size) {}
 
 BinaryTraceReader::~BinaryTraceReader() { std::fclose(file_); }
 
@@ -40,63 +45,42 @@ std::string BinaryTraceReader::Where(uint64_t offset, FrameKind kind) const {
          std::to_string(next_event_index_) + ")";
 }
 
-bool BinaryTraceReader::ReadAt(uint64_t offset, void* dst, size_t size) {
-  if (offset > file_size_ || size > file_size_ - offset) return false;
-  auto* out = static_cast<char*>(dst);
-  if (size > kReadWindow / 4) return PreadFully(offset, out, size);
-  if (offset < window_offset_ || offset + size > window_offset_ + window_size_) {
-    if (window_ == nullptr) window_ = std::make_unique<char[]>(kReadWindow);
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(kReadWindow, file_size_ - offset));
-    window_size_ = 0;  // invalid until the read succeeds
-    if (!PreadFully(offset, window_.get(), n)) return false;
-    window_offset_ = offset;
-    window_size_ = n;
-  }
-  std::memcpy(out, window_.get() + (offset - window_offset_), size);
-  return true;
-}
-
-bool BinaryTraceReader::PreadFully(uint64_t offset, char* out, size_t size) {
-  while (size > 0) {
-    ssize_t n = pread(fileno(file_), out, size, static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    out += n;
-    size -= static_cast<size_t>(n);
-    offset += static_cast<uint64_t>(n);
-  }
-  return true;
-}
-
 Status BinaryTraceReader::ReadHeader() {
   if (file_size_ == 0) return Status::Error(path_ + ": empty file (0 bytes), not a vmreplay trace");
   char magic[sizeof kFileMagic];
-  if (file_size_ < sizeof magic || !ReadAt(0, magic, sizeof magic) ||
+  if (file_size_ < sizeof magic || !scanner_.Read(0, magic, sizeof magic) ||
       std::memcmp(magic, kFileMagic, sizeof magic) != 0) {
     return Status::Error(path_ + ": not a vmreplay trace (bad magic at byte offset 0)");
   }
-  unsigned char head[kFrameHeaderSize];
   const uint64_t at = sizeof magic;
-  if (!ReadAt(at, head, sizeof head)) {
+  if (file_size_ < at + kFrameHeaderSize) {
     return Status::Error(path_ + ": header (byte offset 8): truncated; the file ends at byte " +
                          std::to_string(file_size_));
   }
   FrameHeader frame;
   std::string why;
-  if (!ParseFrameHeader(head, &frame, &why) || frame.kind != FrameKind::kHeader) {
+  if (!scanner_.Header(at, &frame, &why) || frame.kind != FrameKind::kHeader) {
     return Status::Error(
         path_ + ": header (byte offset 8): " + (why.empty() ? "first frame is not a header" : why));
   }
-  payload_.resize(frame.length);
-  if (!ReadAt(at + kFrameHeaderSize, payload_.data(), frame.length)) {
+  if (frame.length > file_size_ - at - kFrameHeaderSize) {
     return Status::Error(path_ + ": header (byte offset 8): truncated; it needs " +
                          std::to_string(frame.length) + " bytes, the file ends at byte " +
                          std::to_string(file_size_));
   }
-  if (Checksum(payload_.data(), payload_.size()) != frame.checksum) {
+  payload_.resize(frame.length);
+  if (scanner_.Verify(at, frame) != FrameScanner::Verdict::kMatch ||
+      !scanner_.Read(at + kFrameHeaderSize, payload_.data(), frame.length)) {
     return Status::Error(path_ + ": header (byte offset 8): checksum mismatch");
   }
-  if (!header_.ParseFromString(payload_)) {
+  bool parsed;
+  {
+    // A metadata key that is not UTF-8 makes libprotobuf log a line of its own to stderr; the
+    // error below is the one line the user gets.
+    google::protobuf::LogSilencer quiet;
+    parsed = header_.ParseFromString(payload_);
+  }
+  if (!parsed) {
     return Status::Error(path_ + ": header (byte offset 8): header message does not parse");
   }
   if (header_.format_major() > kFormatMajor || header_.format_major() == 0) {
@@ -116,6 +100,8 @@ bool BinaryTraceReader::Report(uint64_t offset, const std::string& what, FrameKi
     done_ = true;
     return false;
   }
+  // Listed up to a cap: a file can hold a damaged place every few bytes.
+  if (++damage_count_ > kMaxDamageRecords) return true;
   damage_.push_back(Damage{kind == FrameKind::kChunk
                                ? std::string("chunk ") + std::to_string(chunk_ordinal_)
                                : std::string("footer"),
@@ -124,33 +110,10 @@ bool BinaryTraceReader::Report(uint64_t offset, const std::string& what, FrameKi
 }
 
 bool BinaryTraceReader::Resync(uint64_t from) {
-  // Scan forward for the next frame whose header and checksum are valid.
-  std::string window;
-  constexpr size_t kWindow = 1 << 20;
-  uint64_t pos = from;
-  while (pos + kFrameHeaderSize <= file_size_) {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(kWindow, file_size_ - pos));
-    window.resize(n);
-    if (!ReadAt(pos, window.data(), n)) break;
-    for (size_t i = 0; i + 4 <= n; ++i) {
-      if (static_cast<unsigned char>(window[i]) != (kFrameSync & 0xff) ||
-          std::memcmp(window.data() + i, "VMRF", 4) != 0) {
-        continue;
-      }
-      uint64_t candidate = pos + i;
-      unsigned char head[kFrameHeaderSize];
-      FrameHeader frame;
-      std::string why;
-      if (!ReadAt(candidate, head, sizeof head) || !ParseFrameHeader(head, &frame, &why)) continue;
-      if (frame.length > file_size_ - candidate - kFrameHeaderSize) continue;
-      std::string body(frame.length, '\0');
-      if (!ReadAt(candidate + kFrameHeaderSize, body.data(), body.size())) continue;
-      if (Checksum(body.data(), body.size()) != frame.checksum) continue;
-      offset_ = candidate;
-      return true;
-    }
-    if (n < kWindow) break;
-    pos += n - 3;  // keep a possible sync word that straddles windows
+  FrameHeader frame;
+  if (scanner_.FindNext(from, &offset_, &frame)) {
+    resynced_at_ = offset_;
+    return true;
   }
   offset_ = file_size_;
   return false;
@@ -166,10 +129,9 @@ bool BinaryTraceReader::LoadNextChunk() {
       return false;
     }
     const uint64_t at = offset_;
-    unsigned char head[kFrameHeaderSize];
     FrameHeader frame;
     std::string why;
-    if (!ReadAt(at, head, sizeof head)) {
+    if (file_size_ - at < kFrameHeaderSize) {
       if (!Report(at,
                   "truncated frame header (" + std::to_string(file_size_ - at) + " bytes left)")) {
         return false;
@@ -177,7 +139,7 @@ bool BinaryTraceReader::LoadNextChunk() {
       done_ = true;
       return false;
     }
-    if (!ParseFrameHeader(head, &frame, &why)) {
+    if (!scanner_.Header(at, &frame, &why)) {
       if (!Report(at, why)) return false;
       if (!Resync(at + 1)) done_ = true;
       ++chunk_ordinal_;
@@ -192,19 +154,26 @@ bool BinaryTraceReader::LoadNextChunk() {
       if (!Resync(at + 1)) done_ = true;
       continue;
     }
-    payload_.resize(frame.length);
-    if (!ReadAt(at + kFrameHeaderSize, payload_.data(), frame.length)) {
-      Report(at, "read error");
-      done_ = true;
-      return false;
-    }
-    const uint64_t sum = Checksum(payload_.data(), payload_.size());
-    if (sum != frame.checksum) {
-      if (!Report(at, std::string(FrameKindName(frame.kind)) + " checksum mismatch")) return false;
+    const FrameScanner::Verdict verdict =
+        at == resynced_at_ ? FrameScanner::Verdict::kMatch : scanner_.Verify(at, frame);
+    if (verdict != FrameScanner::Verdict::kMatch) {
+      const std::string what = verdict == FrameScanner::Verdict::kMismatch
+                                   ? " checksum mismatch"
+                                   : " not verified: its bytes overlap " +
+                                         std::to_string(FrameScanner::kMaxOverlap) +
+                                         " frames that failed their checksum";
+      if (!Report(at, std::string(FrameKindName(frame.kind)) + what)) return false;
       ++chunk_ordinal_;
       if (!Resync(at + 1)) done_ = true;
       continue;
     }
+    payload_.resize(frame.length);
+    if (!scanner_.Read(at + kFrameHeaderSize, payload_.data(), frame.length)) {
+      Report(at, "read error");
+      done_ = true;
+      return false;
+    }
+    const uint64_t sum = frame.checksum;
     offset_ = at + kFrameHeaderSize + frame.length;
     if (has_footer_) {
       if (!Report(at, "data after the footer")) return false;
@@ -220,8 +189,7 @@ bool BinaryTraceReader::LoadNextChunk() {
         continue;
       }
       has_footer_ = true;
-      const uint64_t expect_sum =
-          Checksum(chunk_checksums_.data(), chunk_checksums_.size() * sizeof(uint64_t));
+      const uint64_t expect_sum = chunks_checksum_.Digest();
       if (footer_.event_count() != next_event_index_) {
         if (!Report(at,
                     "footer counts " + std::to_string(footer_.event_count()) +
@@ -229,23 +197,23 @@ bool BinaryTraceReader::LoadNextChunk() {
                     FrameKind::kFooter)) {
           return false;
         }
-      } else if (footer_.chunk_count() != chunk_checksums_.size() ||
+      } else if (footer_.chunk_count() != chunks_checksum_.count() ||
                  footer_.chunks_checksum() != expect_sum) {
         if (!Report(at,
                     "footer checksum of the chunk sequence does not match (" +
                         std::to_string(footer_.chunk_count()) + " chunks expected, " +
-                        std::to_string(chunk_checksums_.size()) + " read)",
+                        std::to_string(chunks_checksum_.count()) + " read)",
                     FrameKind::kFooter)) {
           return false;
         }
-      } else if (damage_.empty()) {
+      } else if (damage_count_ == 0) {
         complete_ = true;
       }
       continue;
     }
     // A chunk.
-    Status s = decoder_.Decode(payload_.data(), payload_.size(),
-                               static_cast<uint32_t>(strings_.size()), !damage_.empty(), &chunk_);
+    Status s = decoder_.Decode(payload_.data(), payload_.size(), strings_.last_id(),
+                               damage_count_ != 0, &chunk_);
     if (!s.ok()) {
       if (!Report(at, s.message())) return false;
       ++chunk_ordinal_;
@@ -262,11 +230,12 @@ bool BinaryTraceReader::LoadNextChunk() {
       }
       // Skip mode: the events in between were in damaged chunks.
     }
-    if (!chunk_.strings.empty()) {
-      strings_.resize(chunk_.first_string_id - 1);
-      for (std::string& str : chunk_.strings) strings_.push_back(std::move(str));
+    if (Status added = strings_.Add(chunk_.first_string_id, &chunk_.strings); !added.ok()) {
+      if (!Report(at, added.message())) return false;
+      ++chunk_ordinal_;
+      continue;
     }
-    chunk_checksums_.push_back(sum);
+    chunks_checksum_.Add(sum);
     next_event_index_ = chunk_.first_event_index + chunk_.events.size();
     ++chunk_ordinal_;
     ++chunks_read_;
@@ -303,9 +272,6 @@ bool BinaryTraceReader::NextChunkInto(std::vector<Event>* events) {
   return true;
 }
 
-std::string_view BinaryTraceReader::String(uint32_t id) const {
-  if (id == 0 || id > strings_.size()) return {};
-  return strings_[id - 1];
-}
+std::string_view BinaryTraceReader::String(uint32_t id) const { return strings_.Find(id); }
 
 }  // namespace vmreplay

@@ -1,7 +1,9 @@
-// Streaming reader of the binary trace format. Memory is bounded by one chunk, whatever the
-// trace length. In strict mode the first damage ends the read with a Status naming the file,
-// chunk, byte offset and the number of intact events; with skip_damage the reader records the
-// damage, resynchronises on the next frame and goes on, so every intact chunk is delivered.
+// Streaming reader of the binary trace format. Memory is bounded by one chunk (and the trace's
+// strings), whatever the trace length and whatever the damage. In strict mode the first damage
+// ends the read with a Status naming the file, chunk, byte offset and the number of intact
+// events; with skip_damage the reader records the damage, resynchronises on the next frame and
+// goes on, so every intact chunk is delivered. Resynchronisation is linear in the file size
+// (proto/frame_scanner.h).
 #pragma once
 
 #include <cstdint>
@@ -13,6 +15,8 @@
 #include "proto/chunk_codec.h"
 #include "proto/event_source.h"
 #include "proto/frame.h"
+#include "proto/frame_scanner.h"
+#include "proto/string_table.h"
 
 namespace vmreplay {
 
@@ -47,7 +51,12 @@ class BinaryTraceReader final : public EventSource {
   // reuses as storage for the next chunk (no copy). False at the end or on error.
   bool NextChunkInto(std::vector<Event>* events);
 
+  // The first kMaxDamageRecords damaged places; damage_count() counts them all.
+  static constexpr size_t kMaxDamageRecords = 100;
   const std::vector<Damage>& damage() const { return damage_; }
+  uint64_t damage_count() const { return damage_count_; }
+  // What finding frames cost (bytes read and hashed, candidates left unverified).
+  const FrameScanner::Stats& scan_stats() const { return scanner_.stats(); }
   uint64_t file_size() const { return file_size_; }
   uint64_t chunks_read() const { return chunks_read_; }
   // Bytes of the file consumed so far (for progress reporting).
@@ -56,7 +65,7 @@ class BinaryTraceReader final : public EventSource {
   bool complete() const { return complete_; }
 
   // Frames up to a quarter of this are read through a window of this many bytes read ahead.
-  static constexpr size_t kReadWindow = size_t{1} << 20;
+  static constexpr size_t kReadWindow = FrameScanner::kWindow;
 
  private:
   BinaryTraceReader(std::string path, std::FILE* file, uint64_t file_size,
@@ -66,12 +75,8 @@ class BinaryTraceReader final : public EventSource {
   // Reports damage at `offset`: fails the read in strict mode; records it in skip mode.
   // Returns true if reading may go on.
   bool Report(uint64_t offset, const std::string& what, FrameKind kind = FrameKind::kChunk);
+  // Moves offset_ to the next frame that checks out; false (offset_ at the end) if none.
   bool Resync(uint64_t from);
-  // Reads [offset, offset + size) of the file; false if the file is shorter. Small reads are
-  // served from a window of kReadWindow bytes read ahead (frames are a few KiB: one pread each
-  // was ~5 % of a replay).
-  bool ReadAt(uint64_t offset, void* dst, size_t size);
-  bool PreadFully(uint64_t offset, char* out, size_t size);
   std::string Where(uint64_t offset, FrameKind kind) const;
 
   std::string path_;
@@ -89,17 +94,17 @@ class BinaryTraceReader final : public EventSource {
   uint64_t chunk_ordinal_ = 0;  // chunk frames seen, intact or not
   uint64_t events_read_ = 0;    // delivered by Next / NextChunk
   uint64_t next_event_index_ = 0;
-  std::vector<uint64_t> chunk_checksums_;
-  std::vector<std::string> strings_;  // id i at [i - 1]
+  ChunkSequenceChecksum chunks_checksum_;
+  StringTable strings_;
   std::vector<Damage> damage_;
+  uint64_t damage_count_ = 0;
+  FrameScanner scanner_;
+  uint64_t resynced_at_ = UINT64_MAX;  // the frame Resync verified, not to be hashed twice
   ChunkDecoder decoder_;
   DecodedChunk chunk_;
   size_t cursor_ = 0;
   size_t chunk_size_ = 0;  // events of the current chunk (the array is reused across chunks)
   std::string payload_;
-  std::unique_ptr<char[]> window_;  // the file's bytes [window_offset_, + window_size_)
-  uint64_t window_offset_ = 0;
-  size_t window_size_ = 0;
 };
 
 }  // namespace vmreplay

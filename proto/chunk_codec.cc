@@ -78,6 +78,10 @@ Status CheckStrings(uint64_t first_id, size_t count, uint32_t known_strings, boo
     return Status::Error("string ids jump from " + std::to_string(known_strings) + " to " +
                          std::to_string(first_id));
   }
+  if (first_id + count - 1 > UINT32_MAX) {
+    return Status::Error("string ids " + std::to_string(first_id) + " to " +
+                         std::to_string(first_id + count - 1) + " do not fit in 32 bits");
+  }
   return Status::Ok();
 }
 
@@ -114,18 +118,21 @@ struct RawColumn {
 }
 
 // Number of varints in a packed column: one terminating byte (high bit clear) each.
+// Indexes rather than pointer steps: an absent column is {nullptr, nullptr}, and nullptr + 8
+// is undefined behaviour even when the loop would not run.
 inline uint64_t CountVarints(const RawColumn& c) {
+  const size_t size = static_cast<size_t>(c.end - c.begin);
   uint64_t n = 0;
-  const uint8_t* p = c.begin;
-  for (; p + 8 <= c.end; p += 8) {  // eight bytes at a time: count the clear high bits
+  size_t i = 0;
+  for (; size - i >= 8; i += 8) {  // eight bytes at a time: count the clear high bits
     uint64_t word;
-    std::memcpy(&word, p, 8);
+    std::memcpy(&word, c.begin + i, 8);
     // A 1 in each byte whose high bit is clear, summed into the top byte by the multiply.
     // (__builtin_popcountll is a libgcc call on baseline x86-64: 3% of a replay.)
     const uint64_t ends = (~word & 0x8080808080808080ull) >> 7;
     n += (ends * 0x0101010101010101ull) >> 56;
   }
-  for (; p < c.end; ++p) n += *p < 0x80;
+  for (; i < size; ++i) n += c.begin[i] < 0x80;
   return n;
 }
 

@@ -1,5 +1,6 @@
 #include "proto/frame.h"
 
+#define XXH_STATIC_LINKING_ONLY  // XXH3_state_t by value: no allocation per use
 #include <xxhash.h>
 
 #include <cstring>
@@ -27,6 +28,24 @@ uint64_t GetLe64(const unsigned char* p) {
 }  // namespace
 
 uint64_t Checksum(const void* data, size_t size) { return XXH3_64bits(data, size); }
+
+struct ChunkSequenceChecksum::State {
+  XXH3_state_t xxh;
+};
+
+ChunkSequenceChecksum::ChunkSequenceChecksum() : state_(std::make_unique<State>()) {
+  XXH3_64bits_reset(&state_->xxh);
+}
+ChunkSequenceChecksum::~ChunkSequenceChecksum() = default;
+
+void ChunkSequenceChecksum::Add(uint64_t chunk_checksum) {
+  char le[8];
+  PutLe64(chunk_checksum, le);
+  XXH3_64bits_update(&state_->xxh, le, sizeof le);
+  ++count_;
+}
+
+uint64_t ChunkSequenceChecksum::Digest() const { return XXH3_64bits_digest(&state_->xxh); }
 
 void AppendFrame(FrameKind kind, std::string_view payload, std::string* out) {
   char header[kFrameHeaderSize] = {};

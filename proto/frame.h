@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -15,11 +16,27 @@ inline constexpr uint32_t kFrameSync = 0x46524D56;  // "VMRF" little-endian
 inline constexpr size_t kFrameHeaderSize = 20;
 inline constexpr uint32_t kMaxFramePayload = 64u << 20;
 inline constexpr uint32_t kFormatMajor = 1;
-inline constexpr uint32_t kFormatMinor = 0;
+inline constexpr uint32_t kFormatMinor = 1;  // 1.1: text fields are bytes (trace.proto)
 
 enum class FrameKind : uint8_t { kHeader = 1, kChunk = 2, kFooter = 3 };
 
 uint64_t Checksum(const void* data, size_t size);
+
+// The footer's checksum of the chunk sequence, computed as chunks go by: XXH3-64 over each
+// chunk checksum as 8 little-endian bytes. Constant memory however many chunks a trace has.
+class ChunkSequenceChecksum {
+ public:
+  ChunkSequenceChecksum();
+  ~ChunkSequenceChecksum();
+  void Add(uint64_t chunk_checksum);
+  uint64_t Digest() const;
+  uint64_t count() const { return count_; }
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+  uint64_t count_ = 0;
+};
 
 // Appends one frame to `out`.
 void AppendFrame(FrameKind kind, std::string_view payload, std::string* out);

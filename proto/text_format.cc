@@ -9,10 +9,13 @@
 #include <cstdio>
 #include <fstream>
 #include <limits>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
 #include "proto/frame.h"
+#include "proto/portable/byte_escape.h"
+#include "proto/portable/utf8.h"
 
 namespace vmreplay {
 namespace {
@@ -68,73 +71,36 @@ void AppendUnsigned(uint64_t v, bool hex, std::string* out) {
 
 void AppendQuoted(std::string_view s, std::string* out) {
   out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (c < 0x20 || c >= 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", c);
-          out->append(buf);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
+  AppendEscapedBytes(s, out);
   out->push_back('"');
 }
 
 bool Unquote(std::string_view s, std::string* out) {
   if (s.size() < 2 || s.front() != '"' || s.back() != '"') return false;
-  std::string_view body = s.substr(1, s.size() - 2);
-  out->clear();
-  for (size_t i = 0; i < body.size(); ++i) {
-    char c = body[i];
-    if (c == '"') return false;
-    if (c != '\\') {
-      out->push_back(c);
-      continue;
-    }
-    if (++i >= body.size()) return false;
-    switch (body[i]) {
-      case '"':
-        out->push_back('"');
-        break;
-      case '\\':
-        out->push_back('\\');
-        break;
-      case 'n':
-        out->push_back('\n');
-        break;
-      case 't':
-        out->push_back('\t');
-        break;
-      case 'x': {
-        if (i + 2 >= body.size()) return false;
-        unsigned v = 0;
-        auto r = std::from_chars(body.data() + i + 1, body.data() + i + 3, v, 16);
-        if (r.ec != std::errc() || r.ptr != body.data() + i + 3) return false;
-        out->push_back(static_cast<char>(v));
-        i += 2;
-        break;
-      }
-      default:
-        return false;
-    }
-  }
-  return true;
+  return UnescapeBytes(s.substr(1, s.size() - 2), out);
 }
+
+// Header and footer strings in the same escape as event lines (protobuf's own printer writes
+// octal for every byte past 0x7f, and would do so differently for string and bytes fields).
+class EscapingValuePrinter final : public google::protobuf::TextFormat::FastFieldValuePrinter {
+ public:
+  void PrintString(const std::string& value,
+                   google::protobuf::TextFormat::BaseTextGenerator* out) const override {
+    Print(value, out);
+  }
+  void PrintBytes(const std::string& value,
+                  google::protobuf::TextFormat::BaseTextGenerator* out) const override {
+    Print(value, out);
+  }
+
+ private:
+  static void Print(const std::string& value,
+                    google::protobuf::TextFormat::BaseTextGenerator* out) {
+    std::string quoted;
+    AppendQuoted(value, &quoted);
+    out->PrintString(quoted);
+  }
+};
 
 // Parses a number in decimal or 0x-hex; negative only where allowed. The result is the
 // two's-complement pattern for negative values.
@@ -244,6 +210,16 @@ bool ParseWrapped(std::string_view line, std::string_view keyword, Message* msg,
     *error = std::string(keyword) + ": " + (errors.first.empty() ? "does not parse" : errors.first);
     return false;
   }
+  if constexpr (std::is_same_v<Message, proto::Header>) {
+    for (const auto& [key, value] : msg->metadata()) {
+      // The text parser takes any bytes; the binary form could not hold this key.
+      if (!IsValidUtf8(key)) {
+        *error = "header: metadata key \"" + EscapeBytes(key) +
+                 "\" is not UTF-8 (metadata keys are protobuf map keys)";
+        return false;
+      }
+    }
+  }
   return true;
 }
 
@@ -251,6 +227,7 @@ template <typename Message>
 std::string FormatWrapped(std::string_view keyword, const Message& msg) {
   google::protobuf::TextFormat::Printer printer;
   printer.SetSingleLineMode(true);
+  printer.SetDefaultFieldValuePrinter(new EscapingValuePrinter());  // the printer owns it
   std::string body;
   printer.PrintToString(msg, &body);
   std::string line(keyword);
@@ -411,8 +388,10 @@ class TextTraceReader final : public EventSource {
 
   Status ReadHeader() {
     std::string line;
-    while (std::getline(in_, line)) {
+    while (GetLine(&line)) {
       ++line_no_;
+      if (too_long_)
+        return Status::Error(path_ + ":" + std::to_string(line_no_) + ": " + TooLong());
       if (Skippable(line)) continue;
       std::string error;
       if (!ParseHeaderLine(line, &header_, &error)) {
@@ -441,8 +420,9 @@ class TextTraceReader final : public EventSource {
   bool Next(Event* event) override {
     if (!status_.ok() || done_) return false;
     std::string line;
-    while (std::getline(in_, line)) {
+    while (GetLine(&line)) {
       ++line_no_;
+      if (too_long_) return Fail(TooLong());
       if (Skippable(line)) continue;
       std::string error;
       if (has_footer_) return Fail("text after the footer line");
@@ -468,6 +448,29 @@ class TextTraceReader final : public EventSource {
   }
 
  private:
+  // A line may hold a whole command line, escaped; past this it is an error, not memory.
+  static constexpr size_t kMaxLine = size_t{64} << 20;
+  static std::string TooLong() {
+    return "line longer than " + std::to_string(kMaxLine >> 20) + " MiB";
+  }
+
+  // std::getline with a cap: false at the end of the input; sets too_long_ (and stops) once
+  // the line passes kMaxLine bytes.
+  bool GetLine(std::string* line) {
+    line->clear();
+    std::streambuf* in = in_.rdbuf();
+    while (true) {
+      const int c = in->sbumpc();
+      if (c == std::char_traits<char>::eof()) return !line->empty();
+      if (c == '\n') return true;
+      if (line->size() == kMaxLine) {
+        too_long_ = true;
+        return true;
+      }
+      line->push_back(static_cast<char>(c));
+    }
+  }
+
   static bool Skippable(const std::string& line) {
     size_t i = line.find_first_not_of(" \t\r");
     return i == std::string::npos || line[i] == '#';
@@ -492,6 +495,7 @@ class TextTraceReader final : public EventSource {
   proto::Footer footer_;
   bool has_footer_ = false;
   bool done_ = false;
+  bool too_long_ = false;
   Status status_;
   uint64_t line_no_ = 0;
   uint64_t events_ = 0;

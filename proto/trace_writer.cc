@@ -11,6 +11,8 @@
 
 #include "proto/chunk_codec.h"
 #include "proto/frame.h"
+#include "proto/portable/byte_escape.h"
+#include "proto/portable/utf8.h"
 
 namespace vmreplay {
 namespace {
@@ -42,7 +44,11 @@ class FileTraceWriter final : public TraceWriter {
   Status WriteHeader(const proto::Header& header) {
     proto::Header h = header;
     if (h.format_major() == 0) h.set_format_major(kFormatMajor);
-    if (h.format_major() == kFormatMajor && h.format_minor() == 0) h.set_format_minor(kFormatMinor);
+    // What this writer writes may hold bytes a 1.0 reader refuses: say so, whatever the
+    // header came from (an older trace being re-encoded says 1.0).
+    if (h.format_major() == kFormatMajor && h.format_minor() < kFormatMinor) {
+      h.set_format_minor(kFormatMinor);
+    }
     const std::string payload = SerializeDeterministic(h);
     frame_.assign(kFileMagic, sizeof kFileMagic);
     AppendFrame(FrameKind::kHeader, payload, &frame_);
@@ -98,9 +104,8 @@ class FileTraceWriter final : public TraceWriter {
     VMREPLAY_RETURN_IF_ERROR(FlushChunk());
     proto::Footer footer = extra;
     footer.set_event_count(written_);
-    footer.set_chunk_count(chunk_checksums_.size());
-    footer.set_chunks_checksum(
-        Checksum(chunk_checksums_.data(), chunk_checksums_.size() * sizeof(uint64_t)));
+    footer.set_chunk_count(chunks_checksum_.count());
+    footer.set_chunks_checksum(chunks_checksum_.Digest());
     // Thread list: counts from the events, names from the caller where given.
     std::map<uint64_t, std::string> names;
     for (const auto& t : extra.threads()) names[t.thread_id()] = t.name();
@@ -139,7 +144,7 @@ class FileTraceWriter final : public TraceWriter {
 
   // Frames and writes the chunk in chunk_bytes_.
   Status WriteChunk() {
-    chunk_checksums_.push_back(Checksum(chunk_bytes_.data(), chunk_bytes_.size()));
+    chunks_checksum_.Add(Checksum(chunk_bytes_.data(), chunk_bytes_.size()));
     frame_.clear();
     AppendFrame(FrameKind::kChunk, chunk_bytes_, &frame_);
     return WriteOut(frame_);
@@ -169,7 +174,7 @@ class FileTraceWriter final : public TraceWriter {
   std::unordered_map<uint64_t, uint64_t> thread_counts_;
   uint64_t last_thread_ = 0;
   uint64_t* last_thread_count_ = nullptr;
-  std::vector<uint64_t> chunk_checksums_;
+  ChunkSequenceChecksum chunks_checksum_;  // constant memory however long the trace
   ChunkEncoder encoder_;
   std::string chunk_bytes_;
   std::string frame_;
@@ -182,6 +187,13 @@ Status TraceWriter::Create(const std::string& path, const proto::Header& header,
   if (header.format_major() != 0 && header.format_major() != kFormatMajor) {
     return Status::Error(path + ": cannot write format version " +
                          std::to_string(header.format_major()));
+  }
+  for (const auto& [key, value] : header.metadata()) {
+    // A map key protobuf would write but no reader could parse back: refuse it up front.
+    if (!IsValidUtf8(key)) {
+      return Status::Error(path + ": metadata key \"" + EscapeBytes(key) +
+                           "\" is not UTF-8 (metadata keys are protobuf map keys)");
+    }
   }
   std::FILE* file = std::fopen(path.c_str(), "wb");
   if (file == nullptr) {

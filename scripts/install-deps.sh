@@ -16,6 +16,8 @@ packages=(
   g++-mingw-w64-x86-64-posix wine64
   # Recorder cross-checks.
   strace
+  # Fuzzing (scripts/fuzz.sh): clang and its libFuzzer / sanitizer runtimes.
+  clang-14 libclang-rt-14-dev
   # The HTML report test renders the report in headless Chromium.
   chromium
 )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README command 2 (and CI): install, build with warnings as errors, run the whole test suite
 # and the gate, the concurrent tests under ThreadSanitizer, then build and run everything again
-# under AddressSanitizer + UndefinedBehaviorSanitizer.
+# under AddressSanitizer + UndefinedBehaviorSanitizer, and last the fuzz targets for a short
+# while (clang, ASan + UBSan; fuzz/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -36,3 +37,8 @@ bash scripts/build.sh build-asan -DVMREPLAY_SANITIZE=ON -DVMREPLAY_BENCHMARKS=OF
 echo "== tests under ASan + UBSan"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j2)
+
+# The trace library's unit tests under clang's UBSan (GCC's misses nullptr + offset), the
+# seed corpora and regression inputs, then 25 s of fuzzing per target, two at a time.
+echo "== fuzz (clang, ASan + UBSan)"
+bash scripts/fuzz.sh 25

@@ -7,6 +7,8 @@
 #include <cstring>
 
 #include "proto/frame.h"
+#include "proto/portable/byte_escape.h"
+#include "proto/portable/utf8.h"
 
 namespace vmreplay::portable {
 namespace {
@@ -85,6 +87,13 @@ PortableTraceWriter::~PortableTraceWriter() {
 Status PortableTraceWriter::Create(const std::string& path, const Header& header,
                                    uint32_t events_per_chunk,
                                    std::unique_ptr<PortableTraceWriter>* out) {
+  for (const auto& [key, value] : header.metadata) {
+    // Map keys are protobuf strings: a reader would refuse the whole header.
+    if (!IsValidUtf8(key)) {
+      return Status::Error(path + ": metadata key \"" + EscapeBytes(key) +
+                           "\" is not UTF-8 (metadata keys are protobuf map keys)");
+    }
+  }
   std::FILE* file = std::fopen(path.c_str(), "wb");
   if (file == nullptr) return Status::Error(path + ": cannot create: " + std::strerror(errno));
   std::unique_ptr<PortableTraceWriter> writer(

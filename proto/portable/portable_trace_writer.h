@@ -33,10 +33,12 @@ struct Header {
   uint64_t max_user_address = 0;
   uint64_t physical_memory = 0;
   uint64_t commit_limit = 0;
-  uint32_t source = 0;  // proto::SourceKind
-  std::vector<std::string> command_line;
+  uint32_t source = 0;                    // proto::SourceKind
+  std::vector<std::string> command_line;  // any bytes (trace.proto 1.1)
   uint64_t start_time_unix_ns = 0;
-  std::map<std::string, std::string> metadata;  // written in key order, as libprotobuf does
+  // Written in key order, as libprotobuf does. Keys must be UTF-8 (Create refuses others);
+  // values are any bytes.
+  std::map<std::string, std::string> metadata;
   uint32_t pointer_bits = 0;
 };
 

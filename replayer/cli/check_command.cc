@@ -57,12 +57,22 @@ int RunCheck(const std::vector<std::string>& args) {
     std::printf("DAMAGE %s: %s (byte offset %" PRIu64 ", after %" PRIu64 " intact events): %s\n",
                 path.c_str(), d.frame.c_str(), d.byte_offset, d.events_before, d.what.c_str());
   }
-  const bool ok = reader->damage().empty() && reader->complete();
-  std::printf("%s %s: %" PRIu64 " intact events in %" PRIu64
-              " chunks, %zu damaged places, "
+  if (reader->damage_count() > reader->damage().size()) {
+    std::printf("DAMAGE %s: %" PRIu64 " more damaged places not listed\n", path.c_str(),
+                reader->damage_count() - reader->damage().size());
+  }
+  if (reader->scan_stats().unverified != 0) {
+    std::printf("DAMAGE %s: %" PRIu64
+                " frame headers in damaged bytes left unverified (each byte is checked against "
+                "at most %zu failed frames)\n",
+                path.c_str(), reader->scan_stats().unverified, FrameScanner::kMaxOverlap);
+  }
+  const bool ok = reader->damage_count() == 0 && reader->complete();
+  std::printf("%s %s: %" PRIu64 " intact events in %" PRIu64 " chunks, %" PRIu64
+              " damaged places, "
               "footer %s\n",
               ok ? "OK" : "DAMAGED", path.c_str(), reader->events_read(), reader->chunks_read(),
-              reader->damage().size(),
+              reader->damage_count(),
               reader->complete() ? "verified" : (reader->footer() ? "inconsistent" : "missing"));
   if (writer) {
     std::printf("salvaged %" PRIu64 " events to %s\n", writer->events_written(), salvage.c_str());

@@ -284,10 +284,14 @@ class StraceParser : public LineParser {
     if (name == "mmap") {
       VMREPLAY_RETURN_IF_ERROR(want(6));
       e.op = Op::kMmap;
-      int64_t fd;
+      int64_t fd = 0;
       ok = ParseAddr(args[0], &e.addr) && ParseU64(args[1], &e.size) &&
            ParseFlags(args[2], kProt, &e.protect) && ParseFlags(args[3], kMap, &e.flags) &&
            ParseI64(args[4], &fd) && ParseU64(args[5], &e.offset);
+      // A descriptor is an int: a wider number is a bad line, not one to truncate silently.
+      if (ok && (fd < INT32_MIN || fd > INT32_MAX)) {
+        return Error(n, "mmap fd " + std::to_string(fd) + " is out of range");
+      }
       e.fd = static_cast<int32_t>(fd);
       e.result = e.error != 0 ? kMapFailed : result;
     } else if (name == "munmap") {

@@ -179,6 +179,10 @@ TEST(StraceImporterTest, ParsesFlagsResultsAndErrors) {
   EXPECT_EQ(s.message(), "in.log:1: unknown errno name 'EBOGUS'");
   s = Parse(Format::kStrace, "7 hello\n", &sink, &stats);
   EXPECT_EQ(s.message(), "in.log:1: expected 'NAME(ARGS) = RESULT'");
+  // The fd is an int: 2^32 + 3 once became fd 3 without a word.
+  s = Parse(Format::kStrace, "7 mmap(NULL, 10, PROT_READ, MAP_PRIVATE, 4294967299, 0) = 0x1000\n",
+            &sink, &stats);
+  EXPECT_EQ(s.message(), "in.log:1: mmap fd 4294967299 is out of range");
 }
 
 TEST(RecordAllocsImporterTest, SamplesCounts) {

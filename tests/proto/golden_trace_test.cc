@@ -1,11 +1,13 @@
-// The bundled binary trace stays readable and round-trips exactly: a file written by an earlier
-// build is read by this one, and dump -> encode reproduces it byte for byte.
+// Bundled traces written by earlier builds (format 1.0) stay readable and round-trip: dump ->
+// encode reproduces them byte for byte but for the header's minor version, which becomes this
+// writer's.
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 
 #include "proto/event_source.h"
+#include "proto/frame.h"
 #include "proto/text_format.h"
 #include "proto/trace_writer.h"
 #include "tests/proto/trace_test_util.h"
@@ -28,7 +30,7 @@ TEST(GoldenTraceTest, BundledBinaryTraceMatchesItsTextSource) {
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(binary_header, text_header));
 }
 
-TEST(GoldenTraceTest, DumpThenEncodeReproducesTheBundledFileByteForByte) {
+TEST(GoldenTraceTest, DumpThenEncodeReproducesTheBundledFileButForTheMinorVersion) {
   const std::string original = SourceDir() + "/traces/wine/random_seed1.pb";
   std::unique_ptr<EventSource> source;
   ASSERT_TRUE(OpenTrace(original, &source).ok());
@@ -53,7 +55,47 @@ TEST(GoldenTraceTest, DumpThenEncodeReproducesTheBundledFileByteForByte) {
   while (text_source->Next(&e)) ASSERT_TRUE(writer->Append(e).ok());
   ASSERT_TRUE(text_source->status().ok()) << text_source->status().message();
   ASSERT_TRUE(writer->Finish(*text_source->footer()).ok());
-  EXPECT_EQ(testing::ReadFile(dir.Path("t.pb")), testing::ReadFile(original));
+  const std::string got = testing::ReadFile(dir.Path("t.pb"));
+  const std::string want = testing::ReadFile(original);
+  // Chunks and footer byte for byte; the header differs in format_minor alone.
+  const size_t got_chunks = testing::FrameOffsets(got)[1];
+  const size_t want_chunks = testing::FrameOffsets(want)[1];
+  EXPECT_EQ(got.substr(got_chunks), want.substr(want_chunks));
+  proto::Header got_header, want_header;
+  ASSERT_TRUE(got_header.ParseFromString(got.substr(28, got_chunks - 28)));
+  ASSERT_TRUE(want_header.ParseFromString(want.substr(28, want_chunks - 28)));
+  EXPECT_EQ(want_header.format_minor(), 0u);
+  EXPECT_EQ(got_header.format_minor(), kFormatMinor);
+  got_header.set_format_minor(0);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(got_header, want_header));
+}
+
+// A 1.0 trace with every kind of string (command line, metadata, DebugAlloc file names across
+// chunks, thread names), written by the build before the fields became bytes.
+TEST(GoldenTraceTest, Format10TraceWithStringsReadsExactly) {
+  std::unique_ptr<EventSource> source;
+  Status s = OpenTrace(SourceDir() + "/tests/proto/data/format_1_0.pb", &source);
+  ASSERT_TRUE(s.ok()) << s.message();
+  const proto::Header& h = source->header();
+  EXPECT_EQ(h.format_major(), 1u);
+  EXPECT_EQ(h.format_minor(), 0u);
+  ASSERT_EQ(h.command_line_size(), 3);
+  EXPECT_EQ(h.command_line(2), "--name=caf\xc3\xa9");
+  EXPECT_EQ(h.metadata().at("cwd"), "C:\\traces\\\xc3\xa9t\xc3\xa9");
+  EXPECT_EQ(h.metadata().at("recorder"), "hand-written 1.0 trace");
+  std::vector<std::string> files;
+  std::vector<uint64_t> sizes;
+  Event e;
+  while (source->Next(&e)) {
+    sizes.push_back(e.size);
+    if (e.op == Op::kHostDebugAlloc) files.emplace_back(source->String(e.file));
+  }
+  ASSERT_TRUE(source->status().ok()) << source->status().message();
+  EXPECT_EQ(sizes, (std::vector<uint64_t>{0, 64, 128, 65536, 16, 0}));
+  EXPECT_EQ(files, (std::vector<std::string>{"gc.cpp", "jit\\caf\xc3\xa9.cpp", "gc.cpp"}));
+  ASSERT_NE(source->footer(), nullptr);
+  ASSERT_EQ(source->footer()->threads_size(), 2);
+  EXPECT_EQ(source->footer()->threads(1).name(), "gc w\xc3\xb6rker");
 }
 
 }  // namespace

@@ -144,5 +144,17 @@ TEST(TextFormatTest, FooterEventCountIsChecked) {
       << s.message();
 }
 
+// A line is read up to a cap, so a text trace without newlines cannot take all memory.
+TEST(TextFormatTest, ALineLongerThan64MiBIsAnErrorWithItsLineNumber) {
+  testing::TempDir dir;
+  std::string text = "header { format_major: 1 }\n#";
+  text.append(size_t{64} << 20, 'x');
+  testing::WriteFile(dir.Path("long.txt"), text);
+  std::vector<Event> events;
+  Status s = testing::ReadTrace(dir.Path("long.txt"), &events);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), dir.Path("long.txt") + ":2: event 0: line longer than 64 MiB");
+}
+
 }  // namespace
 }  // namespace vmreplay

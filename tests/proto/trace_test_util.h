@@ -36,6 +36,8 @@ Status ReadTrace(const std::string& path, std::vector<Event>* events,
 std::vector<size_t> FrameOffsets(const std::string& bytes);
 
 std::string ReadFile(const std::string& path);
+// The bytes as hex pairs ("ff fe"), for messages about binary strings.
+std::string Hex(const std::string& bytes);
 void WriteFile(const std::string& path, const std::string& bytes);
 
 }  // namespace vmreplay::testing
