@@ -23,9 +23,10 @@
 //     manager.NAME for each of the manager's own figures (managers/manager.h);
 //   timing (not on the reference cell): events_per_second_ratio = this cell's events/s /
 //     the reference's (traces of at least kMinTimedEvents events: a replay of a few thousand
-//     events lasts about a millisecond, which a shared machine's noise swamps); p50_ratio.OP / p99_ratio.OP = this backend's latency percentile of OP / the
-//     reference's (OPs with at least kMinLatencySamples calls, kMinTailSamples for p99, so that a
-//     p99 stands on at least 20 samples of the tail).
+//     events lasts about a millisecond, which a shared machine's noise swamps); p50_ratio.OP /
+//     p99_ratio.OP = this backend's latency percentile of OP / the reference's (OPs with at least
+//     kMinLatencySamples calls, kMinTailSamples for p99, so that a p99 stands on at least 20
+//     samples of the tail).
 #pragma once
 
 #include <map>

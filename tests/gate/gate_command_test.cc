@@ -108,8 +108,9 @@ namespace {
 
 TEST(GateCommandTest, ParallelTracesGiveTheSameFigures) {
   const std::string baseline = TempDir() + "/parallel.json";
-  const std::string traces = " --traces traces/synth/server-gc.pb traces/windows/clr_driver.pb "
-                             "traces/wine/random_seed1.pb --backend arena/sim --repetitions 1";
+  const std::string traces =
+      " --traces traces/synth/server-gc.pb traces/windows/clr_driver.pb "
+      "traces/wine/random_seed1.pb --backend arena/sim --repetitions 1";
   ASSERT_EQ(RunVmreplay("gate --baseline " + baseline + traces + " -j 3 --update-baseline").code,
             0);
   // Measured one at a time against a baseline measured three at a time: every deterministic

@@ -12,9 +12,9 @@
 #include <sstream>
 #include <string>
 
+#include "replayer/engine/replay_engine.h"
 #include "replayer/lift/clr_lift.h"
 #include "replayer/lift/gc_commit_oracle.h"
-#include "replayer/engine/replay_engine.h"
 #include "tests/lift/lift_test_util.h"
 
 namespace vmreplay::lift {
