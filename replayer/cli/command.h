@@ -32,6 +32,7 @@ int RunImport(const std::vector<std::string>& args);
 int RunGate(const std::vector<std::string>& args);
 int RunDiff(const std::vector<std::string>& args);
 int RunLift(const std::vector<std::string>& args);
+int RunSchema(const std::vector<std::string>& args);
 
 // Parses `args` against `options` (+ positional), printing usage on --help or errors.
 // Returns -1 to go on, or the exit code to return.

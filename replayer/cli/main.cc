@@ -33,6 +33,8 @@ const std::vector<Command>& Commands() {
       {"import", "convert an mtrace, strace or record_allocs log into a trace", RunImport},
       {"gate", "CI regression gate: replay a corpus, compare with a baseline (exit 1 = regressed)",
        RunGate},
+      {"schema", "the trace format's field and operation table as JSON (for other readers)",
+       RunSchema},
       {"diff", "compare two replay results (vmreplay TRACE --json) figure by figure", RunDiff},
       {"lift", "lift a Linux .NET recording to the IHostMemoryManager calls (--clr)", RunLift},
   };
