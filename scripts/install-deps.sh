@@ -20,6 +20,10 @@ packages=(
   clang-14 libclang-rt-14-dev
   # The HTML report test renders the report in headless Chromium.
   chromium
+  # Packaging: man pages from --help, the .deb's dependencies (dpkg-shlibdeps), completion.
+  help2man dpkg-dev bash-completion man-db
+  # The Python trace reader (python/) and its example.
+  python3 python3-protobuf python3-zstandard python3-xxhash python3-pandas python3-matplotlib
 )
 
 missing=()

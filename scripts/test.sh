@@ -19,6 +19,10 @@ echo "== tests"
 echo "== gate (gate/baseline.json)"
 build-test/replayer/vmreplay gate --baseline gate/baseline.json
 
+# The Debian package, installed with apt-get and run from the installed files.
+echo "== Debian package (cpack, apt-get install, run, remove)"
+bash scripts/deb_check.sh build-test
+
 # The concurrent parts of replay (threaded replay, and decoding on a thread of its own) and the
 # recorder's ring merge: their tests (and the libraries under them) also run under
 # ThreadSanitizer.

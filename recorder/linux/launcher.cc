@@ -82,8 +82,15 @@ std::string PreloadNextToExecutable() {
   const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
   if (n <= 0) return "libvmrecord_preload.so";
   std::string path(buf, static_cast<size_t>(n));
-  const size_t slash = path.rfind('/');
-  return path.substr(0, slash + 1) + "libvmrecord_preload.so";
+  const std::string dir = path.substr(0, path.rfind('/') + 1);
+  // A build tree keeps the preload next to vmrecord; an installed tree keeps it in the
+  // library directory, at the same place relative to the binary wherever the prefix is.
+  const std::string beside = dir + "libvmrecord_preload.so";
+#ifdef VMRECORD_PRELOAD_FROM_BINDIR
+  const std::string installed = dir + VMRECORD_PRELOAD_FROM_BINDIR "/libvmrecord_preload.so";
+  if (access(beside.c_str(), R_OK) != 0 && access(installed.c_str(), R_OK) == 0) return installed;
+#endif
+  return beside;
 }
 
 int ExitCodeOf(int wait_status) {

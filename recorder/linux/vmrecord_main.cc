@@ -9,6 +9,10 @@
 #include "recorder/linux/collector.h"
 #include "recorder/linux/launcher.h"
 
+#ifndef VMREPLAY_VERSION
+#define VMREPLAY_VERSION "0.0.0"
+#endif
+
 namespace {
 
 constexpr char kUsage[] =
@@ -26,7 +30,8 @@ constexpr char kUsage[] =
     "                      with membarrier(2) (the fallback where membarrier is missing)\n"
     "  --zstd-level L      chunk compression level while recording (default 1; negative =\n"
     "                      faster)\n"
-    "  --no-compress       write uncompressed chunks\n";
+    "  --no-compress       write uncompressed chunks\n"
+    "  --version           print the version\n";
 
 }  // namespace
 
@@ -50,6 +55,9 @@ int main(int argc, char** argv) {
       options.zstd_level = std::atoi(argv[++i]);
     } else if (arg == "--no-compress") {
       options.compress = false;
+    } else if (arg == "--version") {
+      std::printf("vmrecord %s (trace format 1)\n", VMREPLAY_VERSION);
+      return 0;
     } else if (arg == "-h" || arg == "--help") {
       std::fputs(kUsage, stdout);
       return 0;

@@ -55,7 +55,8 @@ int RunReplay(const std::vector<std::string>& args) {
       "divergences listed per backend")("check", po::bool_switch(&check),
                                         "exit 1 when any backend diverges")(
       "strict", po::bool_switch(&options.strict), "stop each replay at its first divergence")(
-      "json", po::bool_switch(&json), "JSON output (schema vmreplay.replay/1)")(
+      "json", po::bool_switch(&json),
+      "JSON output (schema vmreplay.replay/2, replayer/report/replay_report.h)")(
       "csv", po::bool_switch(&csv), "CSV output")(
       "report", po::value(&report), "also write a self-contained HTML report to this file")(
       "perfetto", po::value(&perfetto),
