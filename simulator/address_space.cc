@@ -115,7 +115,7 @@ void AddressSpace::UpdateLayoutMetrics() {
 void AddressSpace::InsertAllocated(uint64_t start, const Region& region) {
   const uint64_t size = region.end - start;
   regions_.Insert(start, region);
-  AddReserved(size);
+  if (region.Counted()) AddReserved(size);
   if (region.Charged()) AddCommitted(size);
 }
 
@@ -144,7 +144,7 @@ void AddressSpace::Unmap(uint64_t start, uint64_t end) {
   uint64_t run_end = 0;
   for (; last != regions_.end() && last->first < end; ++last) {
     const uint64_t size = last->second.end - last->first;
-    freed += size;
+    if (last->second.Counted()) freed += size;
     if (last->second.Charged()) uncharged += size;
     if (run_end != last->first) {
       if (run_end != 0) free_.Free(run_start, run_end);
@@ -429,7 +429,7 @@ std::string AddressSpace::CheckInvariants() const {
     if (start % config_.page_size != 0 || r.end % config_.page_size != 0) {
       return "unaligned region";
     }
-    reserved += r.end - start;
+    if (r.Counted()) reserved += r.end - start;
     if (r.Charged()) committed += r.end - start;
     if (r.state != kMemCommit && r.protect != 0) return "reserved region with protection";
     if (!used.empty() && used.back().second == start) {

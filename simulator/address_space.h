@@ -95,6 +95,14 @@ class AddressSpace {
   MmapOutcome Mremap(uint64_t old_addr, uint64_t old_size, uint64_t new_size, int flags,
                      uint64_t new_addr, uint64_t recorded_address = 0);
 
+  // A mapping the recorded process had before its first recorded call (Header.initial_mappings):
+  // placed at [start, start + length) with POSIX protection `prot`, MAP_SHARED when `shared`,
+  // file-backed when `file`. It takes part in placement, mremap growth, VirtualQuery and the
+  // free-space figures; the trace may unmap or protect it; it is never counted as committed or
+  // reserved. Returns false (nothing placed) when the range is not page-aligned, leaves user
+  // space or is not free.
+  bool PlaceForeign(uint64_t start, uint64_t length, int prot, bool shared, bool file);
+
   // ---------------------------------------------------------------- State
 
   const Metrics& metrics() const { return metrics_; }

@@ -29,6 +29,26 @@ bool IsKnownAdvice(int advice) {
 
 }  // namespace
 
+bool AddressSpace::PlaceForeign(uint64_t start, uint64_t length, int prot, bool shared, bool file) {
+  if (length == 0 || start % config_.page_size != 0 || length % config_.page_size != 0 ||
+      start < config_.min_address || start > user_end() || length > user_end() - start ||
+      !free_.Contains(start, start + length)) {
+    return false;
+  }
+  const uint32_t protect = ProtectionFromPosix(prot & kProtMask);
+  const bool accessible = (prot & kProtMask) != 0;
+  Region region{start + length,
+                start,
+                protect,
+                accessible ? win32::kMemCommit : win32::kMemReserve,
+                accessible ? protect : 0,
+                file ? win32::kMemMapped : win32::kMemPrivate,
+                shared && file};
+  region.foreign = true;
+  MapNew(start, region);
+  return true;
+}
+
 AddressSpace::MmapOutcome AddressSpace::Mmap(uint64_t addr, uint64_t length, int prot, int flags,
                                              uint64_t recorded_address) {
   if (length == 0) return {0, FailErrno(la::kEinval)};
@@ -124,7 +144,7 @@ int AddressSpace::Mprotect(uint64_t addr, uint64_t length, int prot) {
   const bool mapped =
       Walk(addr, *end, /*one_allocation=*/false, [&](uint64_t s, uint64_t e, const Region& r) {
         if (r.state != state || r.protect != protect) changes = true;
-        const bool will_charge = accessible && !r.uncharged;
+        const bool will_charge = accessible && !r.uncharged && !r.foreign;
         if (r.Charged() && !will_charge) sub += e - s;
         if (!r.Charged() && will_charge) add += e - s;
       });
@@ -212,6 +232,7 @@ AddressSpace::MmapOutcome AddressSpace::Mremap(uint64_t old_addr, uint64_t old_s
         free_.Contains(*old_end, *old_end + growth)) {
       Region tail = last;
       tail.end = old_addr + new_len;
+      tail.foreign = false;    // the growth is the trace's own
       MapNew(*old_end, tail);  // Coalesces with the last region of the mapping.
       return {old_addr, 0};
     }
@@ -246,6 +267,7 @@ AddressSpace::MmapOutcome AddressSpace::Mremap(uint64_t old_addr, uint64_t old_s
   if (placed_end < target + new_len) {
     Region tail = pieces.back().second;
     tail.end = target + new_len;
+    tail.foreign = false;
     InsertAllocated(placed_end, tail);
   }
   UpdateLayoutMetrics();

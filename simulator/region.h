@@ -33,14 +33,20 @@ struct Region {
   // Committed pages of this region are not charged against the commit limit (POSIX shared file
   // mappings: their pages are backed by the file, not by swap).
   bool uncharged = false;
+  // Mapped before the recording began (AddressSpace::PlaceForeign): it occupies address space
+  // but is never the trace's commit or reservation.
+  bool foreign = false;
 
   // True when two adjacent regions must be one (the coalescing rule of VirtualQuery).
   bool SameAttributes(const Region& o) const {
     return allocation_base == o.allocation_base && allocation_protect == o.allocation_protect &&
-           state == o.state && protect == o.protect && type == o.type && uncharged == o.uncharged;
+           state == o.state && protect == o.protect && type == o.type && uncharged == o.uncharged &&
+           foreign == o.foreign;
   }
   // Bytes of [start, end) this region charges against the commit limit.
-  bool Charged() const { return state == win32::kMemCommit && !uncharged; }
+  bool Charged() const { return state == win32::kMemCommit && !uncharged && !foreign; }
+  // Bytes of [start, end) this region counts in reserved_bytes.
+  bool Counted() const { return !foreign; }
 };
 
 }  // namespace vmreplay::sim

@@ -25,6 +25,8 @@ namespace vmreplay::recorder {
 //   aligned_alloc/memalign: arg=alignment size                      -> result error
 //   process start:   arg=parent instance, addr=parent pid
 //   command line:    size bytes held in arg, new_addr and result, in that order
+//   mapping:         addr=start new_addr=end protect flags=shared arg=offset result=inode
+//   mapping name:    as command line
 struct CallRecord {
   uint64_t timestamp;  // session clock at call entry (see SessionHeader::clock)
   uint64_t latency;    // duration of the real call, in session clock ticks

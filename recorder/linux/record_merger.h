@@ -263,7 +263,8 @@ constexpr std::array<int8_t, 256> MakePayloadWords() {
   words[kWireProcessStart] = words[kWireWriter] = 2;
   words[kWireMprotect] = words[kWireMadvise] = words[kWireCalloc] = words[kWireRealloc] = 3;
   words[kWirePosixMemalign] = words[kWireAlignedAlloc] = words[kWireMemalign] = 3;
-  words[kWireCommandLine] = 3;
+  words[kWireCommandLine] = words[kWireMappingName] = 3;
+  words[kWireMapping] = 5;
   words[kWireFree] = 1;
   return words;
 }
@@ -375,7 +376,16 @@ inline unsigned RecordMerger::Decode(uint32_t i, Cursor& c, const RingView& ring
       arg = p[0];
       addr = p[1];
       break;
+    case kWireMapping:
+      addr = p[0];
+      new_addr = p[1];
+      protect = static_cast<uint32_t>(p[2]);
+      flags = static_cast<uint32_t>(p[2] >> 32);
+      arg = p[3];
+      result = p[4];
+      break;
     case kWireCommandLine:
+    case kWireMappingName:
       size = error;  // the byte count
       error = 0;
       arg = p[0];

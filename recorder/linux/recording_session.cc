@@ -178,6 +178,81 @@ void EmitCommandLine() {
   }
 }
 
+uint64_t ParseHex(const char*& p, const char* end) {
+  uint64_t v = 0;
+  for (; p < end; ++p) {
+    const char c = *p;
+    const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) break;
+    v = v << 4 | static_cast<uint64_t>(d);
+  }
+  return v;
+}
+
+uint64_t ParseDecimal(const char*& p, const char* end) {
+  uint64_t v = 0;
+  for (; p < end && *p >= '0' && *p <= '9'; ++p) v = v * 10 + static_cast<uint64_t>(*p - '0');
+  return v;
+}
+
+void SkipSpaces(const char*& p, const char* end) {
+  while (p < end && *p == ' ') ++p;
+}
+
+// One line of /proc/self/maps: "start-end rwxp offset dev inode   path".
+void EmitMappingLine(const char* line, const char* end) {
+  const char* p = line;
+  const uint64_t start = ParseHex(p, end);
+  if (p == end || *p++ != '-') return;
+  const uint64_t stop = ParseHex(p, end);
+  SkipSpaces(p, end);
+  if (end - p < 4) return;
+  const uint64_t prot = (p[0] == 'r' ? 1u : 0u) | (p[1] == 'w' ? 2u : 0u) | (p[2] == 'x' ? 4u : 0u);
+  const uint64_t shared = p[3] == 's' ? 1 : 0;
+  p += 4;
+  SkipSpaces(p, end);
+  const uint64_t offset = ParseHex(p, end);
+  SkipSpaces(p, end);
+  while (p < end && *p != ' ') ++p;  // dev
+  SkipSpaces(p, end);
+  const uint64_t inode = ParseDecimal(p, end);
+  SkipSpaces(p, end);
+  const size_t path_len = static_cast<size_t>(end - p);
+  const uint64_t payload[5] = {start, stop, prot | shared << 32, offset, inode};
+  EmitControl(kWireMapping, 0, payload, 5);
+  for (size_t at = 0; at < path_len; at += kCommandLineChunkBytes) {
+    const size_t bytes =
+        path_len - at < kCommandLineChunkBytes ? path_len - at : kCommandLineChunkBytes;
+    uint64_t words[kCommandLineChunkBytes / 8] = {};
+    memcpy(words, p + at, bytes);
+    EmitControl(kWireMappingName, static_cast<uint32_t>(bytes), words, kCommandLineChunkBytes / 8);
+  }
+}
+
+// Sends the address space as it is now (/proc/self/maps), before the image's first recorded
+// call: the neighbours its calls will have. Plain system calls, a static buffer, no allocation.
+void EmitMappings() {
+  static char buffer[8192];  // a line is at most ~4.2 KiB (PATH_MAX path)
+  const long fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  size_t used = 0;
+  for (;;) {
+    const long n = syscall(SYS_read, fd, buffer + used, sizeof buffer - used);
+    if (n <= 0) break;
+    used += static_cast<size_t>(n);
+    size_t line = 0;
+    for (size_t i = 0; i < used; ++i) {
+      if (buffer[i] != '\n') continue;
+      EmitMappingLine(buffer + line, buffer + i);
+      line = i + 1;
+    }
+    if (line == 0 && used == sizeof buffer) used = 0;  // an impossible line: drop it
+    memmove(buffer, buffer + line, used - line);
+    used -= line;
+  }
+  syscall(SYS_close, fd);
+}
+
 // pthread_atfork child handler: runs in the only thread of a new child process, before fork()
 // returns there. The child keeps the parent's mapping of the segment and becomes a new
 // instance with rings of its own.
@@ -191,6 +266,9 @@ void ChildAfterFork() {
   g_session_state.instance = g_session->next_instance.fetch_add(1, std::memory_order_relaxed);
   RegisterForCollectorFence();
   EmitProcessStart(parent);
+  // Its own command line (its parent's argv, until it execs) and address space (its parent's).
+  EmitCommandLine();
+  EmitMappings();
   --t_guard;
   errno = saved_errno;
 }
@@ -245,6 +323,7 @@ bool EnsureSessionSlow() {
   if (ok) {
     EmitProcessStart(0);
     EmitCommandLine();
+    EmitMappings();
   }
   return ok;
 }

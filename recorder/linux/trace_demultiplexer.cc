@@ -129,12 +129,27 @@ void TraceDemultiplexer::Handle(const CallRecord& record) {
   }
   ProcessTrace& trace = TraceFor(record);
   if (__builtin_expect(!IsCallRecord(record), 0)) {
-    if (record.op == kWireCommandLine) {
+    if (record.op == kWireCommandLine || record.op == kWireMappingName) {
       char chunk[kCommandLineChunkBytes];
       memcpy(chunk, &record.arg, 8);
       memcpy(chunk + 8, &record.new_addr, 8);
       memcpy(chunk + 16, &record.result, 8);
-      trace.command_line.append(chunk, std::min<size_t>(record.size, sizeof chunk));
+      const size_t bytes = std::min<size_t>(record.size, sizeof chunk);
+      if (record.op == kWireCommandLine) {
+        trace.command_line.append(chunk, bytes);
+      } else if (trace.writer == nullptr && trace.header.initial_mappings_size() > 0) {
+        trace.header.mutable_initial_mappings()->rbegin()->mutable_path()->append(chunk, bytes);
+      }
+    } else if (record.op == kWireMapping && trace.writer == nullptr &&
+               record.new_addr > record.addr) {
+      // Sent before the image's first call, so before its header is written.
+      proto::Mapping* m = trace.header.add_initial_mappings();
+      m->set_start(record.addr);
+      m->set_size(record.new_addr - record.addr);
+      m->set_protect(record.protect);
+      m->set_shared(record.flags != 0);
+      m->set_offset(record.arg);
+      m->set_inode(record.result);
     }
     return;
   }

@@ -18,7 +18,8 @@
 namespace vmreplay::recorder {
 
 // 3: one ring per thread, records of 64-bit words ordered by their key (the session clock).
-inline constexpr uint32_t kWireVersion = 3;
+// 4: the address-space snapshot (kWireMapping, kWireMappingName).
+inline constexpr uint32_t kWireVersion = 4;
 inline constexpr uint64_t kSessionMagic = 0x31534552444D5256ull;  // "VMRDRES1"
 
 // Environment variable naming the shared segment (a POSIX shm name, "/vmrecord.<pid>.<n>").
@@ -52,6 +53,12 @@ enum WireOp : uint8_t {
   // Who writes the records that follow in this ring: payload (instance << 32 | tid), pid.
   // The first record of a ring's every new writer (see ThreadRingHeader::last_writer).
   kWireWriter = 202,
+  // One line of /proc/self/maps, sent by a process image right after its kWireProcessStart (and
+  // command line), before any call: payload start, end, prot | shared << 32, offset, inode.
+  // The trace header's initial_mappings.
+  kWireMapping = 203,
+  // The next piece of that mapping's path, like kWireCommandLine.
+  kWireMappingName = 204,
 };
 inline constexpr size_t kCommandLineChunkBytes = 24;
 // At most this much of a command line is sent.
@@ -81,6 +88,8 @@ inline constexpr size_t kCommandLineMaxBytes = 4096;
 //     process start   parent instance, parent pid
 //     command line    up to 3 words of bytes
 //     writer          instance << 32 | tid, pid
+//     mapping         start, end, prot | shared << 32, offset, inode
+//     mapping name    up to 3 words of bytes
 // The entry timestamp of a call is key - latency for calls keyed after they return, the key
 // itself for free and munmap.
 inline constexpr uint32_t kLatencyInPayload = 0xFFFFFFFFu;

@@ -53,6 +53,12 @@ int RunInfo(const std::vector<std::string>& args) {
        std::map<std::string, std::string>(h.metadata().begin(), h.metadata().end())) {
     std::printf("metadata       %s = %s\n", key.c_str(), value.c_str());
   }
+  if (h.initial_mappings_size() > 0) {
+    uint64_t bytes = 0;
+    for (const proto::Mapping& m : h.initial_mappings()) bytes += m.size();
+    std::printf("address space  %d mappings (%s) before the first event\n",
+                h.initial_mappings_size(), mib(bytes).c_str());
+  }
   const double span_s =
       s.events == 0 ? 0.0 : static_cast<double>(s.last_end_ns - s.first_timestamp_ns) / 1e9;
   std::printf("events         %" PRIu64 " in %zu threads over %.6f s; %" PRIu64

@@ -666,6 +666,7 @@ Status ReplayTrace(const std::string& path, const ReplayOptions& given, ReplayMe
     options.vm.allocation_granularity = h.allocation_granularity();
   }
   if (h.physical_memory() != 0) options.vm.physical_memory = h.physical_memory();
+  options.vm.foreign_mappings = ForeignMappingsOf(h);
   ManagerSpec spec;
   VMREPLAY_RETURN_IF_ERROR(ManagerSpec::Parse(options.manager, &spec));
   std::unique_ptr<Platform> platform;

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "proto/status.h"
+#include "proto/trace.pb.h"
 #include "simulator/region.h"
 #include "simulator/win32_constants.h"
 
@@ -73,6 +74,10 @@ struct PlatformStats {
   uint64_t out_of_space = 0;             // calls refused for lack of address space or mappings
   uint64_t commit_limit_refusals = 0;    // commits refused by the platform's commit limit
   std::optional<uint64_t> commit_limit;  // bytes, when one applies
+  // The recording's address-space snapshot (Header.initial_mappings) as placed (sim only).
+  uint64_t foreign_mappings = 0;
+  uint64_t foreign_bytes = 0;
+  uint64_t foreign_skipped = 0;  // outside user space or overlapping another: not placed
 };
 
 // How strictly a replay's outcomes are compared with the recorded ones.
@@ -180,6 +185,15 @@ class Platform {
 };
 
 // Options of every platform, from the command line and the trace header.
+// A mapping the recorded process had before recording began (Header.initial_mappings).
+struct ForeignMapping {
+  uint64_t start = 0;
+  uint64_t size = 0;
+  int prot = 0;  // PROT_*
+  bool shared = false;
+  bool file = false;
+};
+
 struct PlatformOptions {
   bool windows = true;  // Win32 trace (else Linux): picks the address-space shape and semantics
   std::string placement = "faithful";  // sim: faithful | bottom-up | best-fit | next-fit
@@ -190,6 +204,8 @@ struct PlatformOptions {
   uint64_t page_size = 4096;
   uint64_t allocation_granularity = 65536;
   uint64_t physical_memory = 16ull << 30;
+  // sim: placed before the first event. Real memory has neighbours of its own: os ignores them.
+  std::vector<ForeignMapping> foreign_mappings;
 };
 
 struct PlatformInfo {
@@ -199,5 +215,7 @@ struct PlatformInfo {
 const std::vector<PlatformInfo>& Platforms();
 Status MakePlatform(std::string_view name, const PlatformOptions& options,
                     std::unique_ptr<Platform>* out);
+// The header's address-space snapshot (initial_mappings) in the platform's terms.
+std::vector<ForeignMapping> ForeignMappingsOf(const proto::Header& header);
 
 }  // namespace vmreplay::replay

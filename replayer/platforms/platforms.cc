@@ -78,7 +78,7 @@ Status MakePlatform(std::string_view name, const PlatformOptions& options,
   if (name == "sim") {
     sim::AddressSpaceConfig config;
     VMREPLAY_RETURN_IF_ERROR(MakeSimConfig(options, &config));
-    *out = std::make_unique<SimPlatform>(config);
+    *out = std::make_unique<SimPlatform>(config, options.foreign_mappings);
     return Status::Ok();
   }
   if (name == "os") {
@@ -87,6 +87,17 @@ Status MakePlatform(std::string_view name, const PlatformOptions& options,
   }
   return Status::Error("unknown platform '" + std::string(name) +
                        "' (sim, os; vmreplay backends lists them)");
+}
+
+std::vector<ForeignMapping> ForeignMappingsOf(const proto::Header& header) {
+  std::vector<ForeignMapping> out;
+  out.reserve(static_cast<size_t>(header.initial_mappings_size()));
+  for (const proto::Mapping& m : header.initial_mappings()) {
+    // Anonymous memory has no inode; "[heap]", "[stack]" and the like are anonymous too.
+    const bool file = m.inode() != 0;
+    out.push_back({m.start(), m.size(), static_cast<int>(m.protect() & 7), m.shared(), file});
+  }
+  return out;
 }
 
 }  // namespace vmreplay::replay

@@ -62,8 +62,26 @@ PlatformStats StatsFromSim(const sim::Metrics& m, uint64_t commit_limit) {
   return s;
 }
 
+SimPlatform::SimPlatform(const sim::AddressSpaceConfig& config,
+                         const std::vector<ForeignMapping>& foreign)
+    : space_(config) {
+  for (const ForeignMapping& m : foreign) {
+    if (m.start > config.max_address) continue;  // [vsyscall]: above user space, as on Linux
+    if (space_.PlaceForeign(m.start, m.size, m.prot, m.shared, m.file)) {
+      ++foreign_mappings_;
+      foreign_bytes_ += m.size;
+    } else {
+      ++foreign_skipped_;
+    }
+  }
+}
+
 PlatformStats SimPlatform::DoStats() const {
-  return StatsFromSim(space_.metrics(), space_.config().commit_limit);
+  PlatformStats s = StatsFromSim(space_.metrics(), space_.config().commit_limit);
+  s.foreign_mappings = foreign_mappings_;
+  s.foreign_bytes = foreign_bytes_;
+  s.foreign_skipped = foreign_skipped_;
+  return s;
 }
 
 }  // namespace vmreplay::replay

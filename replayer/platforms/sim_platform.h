@@ -17,7 +17,8 @@ Status ParsePlacement(const std::string& name, sim::Placement* out);
 
 class SimPlatform final : public Platform {
  public:
-  explicit SimPlatform(const sim::AddressSpaceConfig& config) : space_(config) {}
+  explicit SimPlatform(const sim::AddressSpaceConfig& config,
+                       const std::vector<ForeignMapping>& foreign = {});
   std::string_view name() const override { return "sim"; }
   CompareMode compare_mode() const override {
     return space_.config().placement == sim::Placement::kLayoutFaithful ? CompareMode::kExact
@@ -84,6 +85,9 @@ class SimPlatform final : public Platform {
 
  private:
   sim::AddressSpace space_;
+  uint64_t foreign_mappings_ = 0;
+  uint64_t foreign_bytes_ = 0;
+  uint64_t foreign_skipped_ = 0;
 };
 
 // Copies the simulator's accounting into PlatformStats (also the os platform's shadow).

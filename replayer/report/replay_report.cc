@@ -59,6 +59,12 @@ std::vector<TableRow> TableRows(const std::vector<ReplayMetrics>& runs) {
       {"out of space", [](const auto& m) { return Num(m.vm.out_of_space); }},
       {"commit-limit refusals", [](const auto& m) { return Num(m.vm.commit_limit_refusals); }},
       {"RSS high water", [](const auto& m) { return OptB(m.vm.rss_high_water_bytes); }},
+      {"foreign mappings",
+       [](const auto& m) {
+         return Num(m.vm.foreign_mappings) + " (" + Bytes(m.vm.foreign_bytes) + ")" +
+                (m.vm.foreign_skipped != 0 ? ", " + Num(m.vm.foreign_skipped) + " not placed"
+                                           : std::string());
+       }},
       {"heap calls", [](const auto& m) { return Num(m.heap_calls); }},
       {"heap peak live", [](const auto& m) { return Bytes(m.peak_live_bytes); }},
       {"heap footprint@peak", [](const auto& m) { return OptB(m.footprint_at_live_peak); }},
@@ -210,7 +216,9 @@ void WriteJson(const std::string& trace, const std::vector<ReplayMetrics>& runs,
         << ",\"fragmentation_max\":" << JD(m.max_fragmentation)
         << ",\"out_of_space\":" << m.vm.out_of_space
         << ",\"commit_limit_refusals\":" << m.vm.commit_limit_refusals
-        << ",\"commit_limit\":" << JN(m.vm.commit_limit);
+        << ",\"commit_limit\":" << JN(m.vm.commit_limit)
+        << ",\"foreign_mappings\":{\"placed\":" << m.vm.foreign_mappings
+        << ",\"bytes\":" << m.vm.foreign_bytes << ",\"skipped\":" << m.vm.foreign_skipped << "}";
     for (const auto& [key, counts] :
          {std::pair{"platform_calls", &m.vm.calls}, std::pair{"syscalls", &m.vm.syscalls}}) {
       out << ",\"" << key << "\":{";

@@ -10,6 +10,7 @@
 //     "peak_commit_bytes":N,"peak_commit_event":N,"peak_reserve_bytes":N,"peak_reserve_event":N,
 //     "commit_end_bytes":N,"fragmentation_end":F|null,"fragmentation_max":F|null,
 //     "out_of_space":N,"commit_limit_refusals":N,"commit_limit":N|null,
+//     "foreign_mappings":{"placed":N,"bytes":N,"skipped":N} (the trace's address-space snapshot),
 //     "platform_calls":{KIND:N},"syscalls":{KIND:N},"manager_figures":{NAME:N|F},"notes":[S],
 //     "rss_high_water_bytes":N|null,
 //     "heap_calls":N,"peak_live_bytes":N,"peak_live_event":N,"footprint_at_live_peak":N|null,

@@ -157,6 +157,10 @@ void RecordsExactCounts(const std::string& dir_, const std::vector<std::string>&
       for (const Event& e : child.events) child_marked += IsMarkedMalloc(e);
       EXPECT_EQ(child_marked, static_cast<uint64_t>(kForkChildMallocs));
       EXPECT_EQ(child.header.metadata().at("started_by"), "fork");
+      // Its own command line: the parent's argv, not whatever a later exec would show.
+      ASSERT_GE(child.header.command_line_size(), 2);
+      EXPECT_EQ(child.header.command_line(1), "counts");
+      EXPECT_GT(child.header.initial_mappings_size(), 0) << "a fork child's address space";
     } else if (mmaps == static_cast<uint64_t>(kExecChildMmaps)) {
       ++exec_image;
       EXPECT_EQ(munmaps, static_cast<uint64_t>(kExecChildMmaps));
@@ -165,6 +169,9 @@ void RecordsExactCounts(const std::string& dir_, const std::vector<std::string>&
       EXPECT_EQ(child.header.command_line(1), "exec-child");
     } else if (mmaps == 0) {
       ++empty_pre_exec;  // between fork and exec the child makes no mmap calls
+      // Forked from "counts", it had not exec'd yet when it was recorded.
+      ASSERT_GE(child.header.command_line_size(), 2) << name;
+      EXPECT_EQ(child.header.command_line(1), "counts") << name;
     }
   }
   EXPECT_EQ(fork_child, 1);

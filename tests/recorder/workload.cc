@@ -10,6 +10,10 @@
 //   workload mtrace           marked heap calls between two marker mallocs (mtrace cross-check)
 //   workload reuse-race       one thread maps while another unmaps what it mapped before, so
 //                             the kernel keeps handing out ranges released a moment earlier
+//   workload neighbour        maps 8 MiB right below a file mapping made before recording began
+//                             (a library, or vmrecord's ring segment; only the trace's
+//                             address-space snapshot knows it is there) and grows it
+//                             to 16 MiB with mremap, which must move it; prints both addresses
 #include <malloc.h>
 #include <mcheck.h>
 #include <pthread.h>
@@ -189,6 +193,33 @@ int ReuseRace() {
   return 0;
 }
 
+int Neighbour() {
+  // Mappings in address order: find one of a file with 32 MiB free below it.
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  uintptr_t previous_end = 0, below = 0;
+  while (std::getline(maps, line)) {
+    uintptr_t start = 0, end = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx", &start, &end) != 2) continue;
+    if (line.find('/') != std::string::npos && previous_end != 0 &&
+        start - previous_end >= (32u << 20)) {
+      below = start;
+      break;
+    }
+    previous_end = end;
+  }
+  Check(below != 0, "a file mapping with room below it");
+  constexpr size_t kSize = 8u << 20;
+  void* p = mmap(reinterpret_cast<void*>(below - kSize), kSize, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  Check(p == reinterpret_cast<void*>(below - kSize), "mmap right below it");
+  void* q = mremap(p, kSize, 2 * kSize, MREMAP_MAYMOVE);
+  Check(q != MAP_FAILED && q != p, "mremap moves");
+  std::printf("%p %p\n", p, q);
+  munmap(q, 2 * kSize);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -198,6 +229,8 @@ int main(int argc, char** argv) {
     return SigKill(std::atoi(argv[2]), argv[3]);
   if (argc >= 2 && std::strcmp(argv[1], "mtrace") == 0) return MtraceWindow();
   if (argc >= 2 && std::strcmp(argv[1], "reuse-race") == 0) return ReuseRace();
-  std::fprintf(stderr, "usage: workload counts|exec-child|sigkill N FILE|mtrace|reuse-race\n");
+  if (argc >= 2 && std::strcmp(argv[1], "neighbour") == 0) return Neighbour();
+  std::fprintf(stderr,
+               "usage: workload counts|exec-child|sigkill N FILE|mtrace|reuse-race|neighbour\n");
   return 2;
 }

@@ -282,3 +282,75 @@ TEST_F(PosixAddressSpaceTest, LayoutFaithfulMmapUsesRecordedAddress) {
 
 }  // namespace
 }  // namespace vmreplay::sim
+
+namespace vmreplay::sim {
+namespace {
+
+// Foreign mappings (a trace's address-space snapshot): they occupy address space, answer
+// VirtualQuery and block growth in place, but are never the trace's commit or reservation,
+// whatever the trace then does to them.
+class ForeignMappingTest : public PosixAddressSpaceTest {};
+
+TEST_F(ForeignMappingTest, OccupiesSpaceWithoutCountingAsCommitOrReservation) {
+  ASSERT_TRUE(space_.PlaceForeign(0x40000000, 16 * kPage, kProtRead | kProtExec, false, true));
+  EXPECT_EQ(space_.metrics().committed_bytes, 0u);
+  EXPECT_EQ(space_.metrics().reserved_bytes, 0u);
+  EXPECT_EQ(space_.metrics().peak_committed_bytes, 0u);
+  const MemoryBasicInformation info = Query(0x40000000 + kPage);
+  EXPECT_EQ(info.state, kMemCommit);
+  EXPECT_EQ(info.type, kMemMapped);
+  EXPECT_EQ(info.protect, kPageExecuteRead);
+  EXPECT_EQ(info.region_size, 15 * kPage);
+  // Not placed twice, nor over anything else, nor off a page boundary.
+  EXPECT_FALSE(space_.PlaceForeign(0x40000000 + 8 * kPage, 16 * kPage, kProtRead, false, true));
+  EXPECT_FALSE(space_.PlaceForeign(0x50000001, kPage, kProtRead, false, false));
+  ExpectConsistent();
+}
+
+TEST_F(ForeignMappingTest, TraceMayProtectAndUnmapItWithoutTouchingItsFigures) {
+  ASSERT_TRUE(space_.PlaceForeign(0x40000000, 16 * kPage, kProtRead | kProtWrite, false, false));
+  const uint64_t own = Map(4 * kPage, kProtRead | kProtWrite);
+  EXPECT_EQ(space_.metrics().committed_bytes, 4 * kPage);
+  EXPECT_EQ(space_.Mprotect(0x40000000, 4 * kPage, kProtNone), 0);
+  EXPECT_EQ(space_.Mprotect(0x40000000, 4 * kPage, kProtRead), 0);
+  EXPECT_EQ(space_.Munmap(0x40000000 + 8 * kPage, 8 * kPage), 0);
+  EXPECT_EQ(space_.metrics().committed_bytes, 4 * kPage);
+  EXPECT_EQ(space_.metrics().reserved_bytes, 4 * kPage);
+  ExpectConsistent();
+  // MAP_FIXED over what is left of it: the new mapping is the trace's own.
+  EXPECT_EQ(space_.Mmap(0x40000000, 8 * kPage, kProtRead | kProtWrite, kAnon | kMapFixed).error, 0);
+  EXPECT_EQ(space_.metrics().committed_bytes, 12 * kPage);
+  EXPECT_EQ(space_.Munmap(own, 4 * kPage), 0);
+  EXPECT_EQ(space_.Munmap(0x40000000, 8 * kPage), 0);
+  EXPECT_EQ(space_.metrics().committed_bytes, 0u);
+  EXPECT_EQ(space_.metrics().reserved_bytes, 0u);
+  ExpectConsistent();
+}
+
+TEST_F(ForeignMappingTest, BlocksGrowthInPlaceSoMremapMoves) {
+  const uint64_t own = Map(8 * kPage, kProtRead | kProtWrite, kAnon, 0x40000000);
+  ASSERT_EQ(own, 0x40000000u);
+  ASSERT_TRUE(space_.PlaceForeign(own + 8 * kPage, kPage, kProtRead, false, true));
+  EXPECT_EQ(space_.Mremap(own, 8 * kPage, 16 * kPage, 0, 0).error, kEnomem);
+  const AddressSpace::MmapOutcome moved =
+      space_.Mremap(own, 8 * kPage, 16 * kPage, kMremapMayMove, 0);
+  ASSERT_EQ(moved.error, 0);
+  EXPECT_NE(moved.address, own);
+  EXPECT_EQ(space_.metrics().committed_bytes, 16 * kPage);
+  EXPECT_EQ(space_.metrics().reserved_bytes, 16 * kPage);
+  ExpectConsistent();
+}
+
+TEST_F(ForeignMappingTest, GrowingAForeignMappingChargesOnlyTheGrowth) {
+  ASSERT_TRUE(space_.PlaceForeign(0x40000000, 4 * kPage, kProtRead | kProtWrite, false, false));
+  const AddressSpace::MmapOutcome grown = space_.Mremap(0x40000000, 4 * kPage, 6 * kPage, 0, 0);
+  ASSERT_EQ(grown.error, 0);
+  EXPECT_EQ(space_.metrics().committed_bytes, 2 * kPage);
+  EXPECT_EQ(space_.metrics().reserved_bytes, 2 * kPage);
+  EXPECT_EQ(space_.Munmap(0x40000000, 6 * kPage), 0);
+  EXPECT_EQ(space_.metrics().committed_bytes, 0u);
+  ExpectConsistent();
+}
+
+}  // namespace
+}  // namespace vmreplay::sim
