@@ -21,9 +21,12 @@ int RunSchema(const std::vector<std::string>& args) {
     const char* name;
     FieldCoding coding;
     FieldText text;
+    int bits;  // width of the Event member: stored values are that many bits (signed:
+               // sign-extended)
   };
   static constexpr FieldRow kFields[] = {
-#define VMREPLAY_FIELD_ROW(name, coding, text) {#name, FieldCoding::coding, FieldText::text},
+#define VMREPLAY_FIELD_ROW(name, coding, text) \
+  {#name, FieldCoding::coding, FieldText::text, static_cast<int>(8 * sizeof(Event::name))},
       VMREPLAY_EVENT_FIELDS(VMREPLAY_FIELD_ROW)
 #undef VMREPLAY_FIELD_ROW
   };
@@ -39,7 +42,9 @@ int RunSchema(const std::vector<std::string>& args) {
   for (int f = 0; f < kFieldCount; ++f) {
     std::cout << (f ? "," : "") << "{\"name\":\"" << kFields[f].name << "\",\"column\":" << f + 5
               << ",\"coding\":\"" << coding(kFields[f].coding) << "\",\"text\":\""
-              << text(kFields[f].text) << "\"}";
+              << text(kFields[f].text) << "\",\"bits\":" << kFields[f].bits
+              << ",\"outcome\":" << (f >= static_cast<int>(Field::k_result) ? "true" : "false")
+              << "}";
   }
   std::cout << "],\"ops\":[";
   for (int op = 1; op < kOpCount; ++op) {
