@@ -33,5 +33,9 @@ configure_file(cmake/vmreplay.pc.in ${PROJECT_BINARY_DIR}/vmreplay.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/vmreplay.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
 install(FILES README.md proto/text_format.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# Sample traces: the synthetic CLR profiles and the real .NET recordings (with the runtime's
+# own figures, the .out files, for `vmreplay lift --clr --oracle`).
 install(DIRECTORY traces/synth/ DESTINATION ${CMAKE_INSTALL_DATADIR}/vmreplay/traces/synth
         FILES_MATCHING PATTERN "*.pb")
+install(DIRECTORY traces/clr/ DESTINATION ${CMAKE_INSTALL_DATADIR}/vmreplay/traces/clr
+        FILES_MATCHING PATTERN "*.pb" PATTERN "*.out" PATTERN "README.md" PATTERN "workloads" EXCLUDE)
