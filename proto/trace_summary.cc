@@ -33,6 +33,7 @@ Status Summarize(const std::string& path, TraceSummary* out) {
       if (!t.name().empty()) s.thread_names[t.thread_id()] = t.name();
     }
     s.dropped_events = f->dropped_events();
+    s.end = f->end();
   }
   *out = std::move(s);
   return Status::Ok();

@@ -25,6 +25,7 @@ struct TraceSummary {
   uint64_t failed_calls = 0;  // calls whose recorded outcome is an error
   bool has_footer = false;
   uint64_t dropped_events = 0;
+  proto::ProcessEnd end;  // how the recorded process image ended (HOW_UNKNOWN if not said)
 };
 
 Status Summarize(const std::string& path, TraceSummary* out);

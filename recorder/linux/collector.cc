@@ -281,10 +281,12 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
       const pid_t pid = waitpid(-1, &status, WNOHANG);
       if (pid > 0) {
         dead.insert(static_cast<uint32_t>(pid));
+        demux.NoteExit(static_cast<uint32_t>(pid), status);
         finish_later(static_cast<uint32_t>(pid));
         if (pid == root) {
           root_done = true;
           result->exit_code = ExitCodeOf(status);
+          result->term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
           result->command_seconds = static_cast<double>(MonotonicNs() - start_mono) * 1e-9;
         }
         continue;

@@ -50,7 +50,8 @@ struct CollectorOptions {
 };
 
 struct RecordingResult {
-  int exit_code = 0;  // the command's exit code, or 128 + the signal that killed it
+  int exit_code = 0;    // the command's exit code, or 128 + the signal that killed it
+  int term_signal = 0;  // the signal that killed the command, 0 if it exited
   uint64_t events = 0;
   uint64_t dropped_events = 0;
   // Records that came out of order (should be 0; see RecordMerger::late_records), and the first

@@ -1,5 +1,6 @@
 #include "recorder/linux/trace_demultiplexer.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -206,6 +207,18 @@ void TraceDemultiplexer::FinishTrace(ProcessTrace& trace) {
   proto::Footer footer;
   footer.set_dropped_events(trace.dropped);
   footer.set_end_time_unix_ns(WallNs());
+  proto::ProcessEnd* end = footer.mutable_end();
+  if (latest_by_pid_[trace.pid] != trace.instance) {
+    end->set_how(proto::ProcessEnd::HOW_EXECED);
+  } else if (auto status = exit_status_.find(trace.pid); status != exit_status_.end()) {
+    if (WIFEXITED(status->second)) {
+      end->set_how(proto::ProcessEnd::HOW_EXITED);
+      end->set_exit_code(WEXITSTATUS(status->second));
+    } else if (WIFSIGNALED(status->second)) {
+      end->set_how(proto::ProcessEnd::HOW_KILLED);
+      end->set_signal(WTERMSIG(status->second));
+    }
+  }
   for (uint64_t tid : trace.threads) {
     auto name = thread_names_.find(ThreadKey(trace.instance, tid));
     if (name == thread_names_.end()) continue;
@@ -224,6 +237,10 @@ void TraceDemultiplexer::FinishTrace(ProcessTrace& trace) {
   } else {
     finished_paths_.push_back(trace.path);
   }
+}
+
+void TraceDemultiplexer::NoteExit(uint32_t pid, int wait_status) {
+  exit_status_[pid] = wait_status;
 }
 
 void TraceDemultiplexer::CountDropped(uint32_t pid) {

@@ -37,6 +37,9 @@ class TraceDemultiplexer {
   void Handle(const CallRecord& record);
   // A skipped slot: charged to the latest image of `pid`, or to the command's trace.
   void CountDropped(uint32_t pid);
+  // How `pid` ended (its waitpid status), for its last image's footer. Call before
+  // FinishProcess(pid).
+  void NoteExit(uint32_t pid, int wait_status);
   // Finishes the traces of every image of `pid` and frees what they held (file, buffers,
   // compression context), so that a recording of many processes keeps neither files nor
   // memory open for the dead ones. REQUIRES: no record of `pid` is left to Handle; SetClock
@@ -79,6 +82,7 @@ class TraceDemultiplexer {
   std::map<uint32_t, std::unique_ptr<ProcessTrace>> instances_;
   std::map<uint32_t, int> images_per_pid_;
   std::map<uint32_t, uint32_t> latest_by_pid_;
+  std::map<uint32_t, int> exit_status_;           // waitpid status, by pid
   std::map<uint64_t, std::string> thread_names_;  // by (instance << 32 | tid)
   std::vector<std::string> finished_paths_;       // the command's first
   uint32_t last_instance_ = 0;

@@ -84,6 +84,16 @@ int main(int argc, char** argv) {
                static_cast<unsigned long long>(result.events),
                static_cast<unsigned long long>(result.dropped_events), result.trace_paths.size(),
                result.trace_paths.empty() ? "(none)" : result.trace_paths[0].c_str());
+  if (result.term_signal != 0) {
+    std::fprintf(stderr, "vmrecord: the command was killed by signal %d (%s)\n", result.term_signal,
+                 strsignal(result.term_signal));
+  }
+  if (result.dropped_events != 0) {
+    std::fprintf(stderr,
+                 "vmrecord: %llu dropped: calls in progress when their thread or process died, "
+                 "whose outcome was never seen (counted in each trace's footer)\n",
+                 static_cast<unsigned long long>(result.dropped_events));
+  }
   std::fprintf(stderr, "vmrecord: times: command exited %.3f s, traces written %.3f s\n",
                result.command_seconds, result.written_seconds);
   if (result.late_records != 0) {

@@ -1,6 +1,7 @@
 // vmreplay info: what a trace holds.
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <string>
 
@@ -68,8 +69,25 @@ int RunInfo(const std::vector<std::string>& args) {
       "size           %.2f bytes/event\n",
       s.events == 0 ? 0.0 : static_cast<double>(s.file_size) / static_cast<double>(s.events));
   std::printf("footer         %s", s.has_footer ? "present" : "absent");
-  if (s.dropped_events != 0)
-    std::printf(", %" PRIu64 " events dropped by the recorder", s.dropped_events);
+  if (s.dropped_events != 0) {
+    std::printf(", %" PRIu64
+                " calls dropped by the recorder (in progress when their thread or process died)",
+                s.dropped_events);
+  }
+  switch (s.end.how()) {
+    case proto::ProcessEnd::HOW_EXITED:
+      std::printf("; the process exited with %d", s.end.exit_code());
+      break;
+    case proto::ProcessEnd::HOW_KILLED:
+      std::printf("; the process was killed by signal %d (%s)", s.end.signal(),
+                  strsignal(s.end.signal()));
+      break;
+    case proto::ProcessEnd::HOW_EXECED:
+      std::printf("; the image ended in an exec");
+      break;
+    default:
+      break;
+  }
   std::printf("\n\nper operation\n");
   for (int op = 1; op < kOpCount; ++op) {
     if (s.per_op[op] == 0) continue;

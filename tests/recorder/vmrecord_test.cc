@@ -128,6 +128,8 @@ void RecordsExactCounts(const std::string& dir_, const std::vector<std::string>&
   // Footer: nothing dropped, one entry per thread that made calls, counts add up.
   ASSERT_TRUE(root.has_footer);
   EXPECT_EQ(root.footer.dropped_events(), 0u);
+  EXPECT_EQ(root.footer.end().how(), proto::ProcessEnd::HOW_EXITED);
+  EXPECT_EQ(root.footer.end().exit_code(), kExitCode);
   uint64_t per_thread_total = 0;
   std::set<uint64_t> footer_threads;
   for (const auto& t : root.footer.threads()) {
@@ -165,10 +167,13 @@ void RecordsExactCounts(const std::string& dir_, const std::vector<std::string>&
       ++exec_image;
       EXPECT_EQ(munmaps, static_cast<uint64_t>(kExecChildMmaps));
       EXPECT_EQ(child.header.metadata().at("started_by"), "exec");
+      // Its parent reaped it, not vmrecord: how it ended is not known, and not made up.
+      EXPECT_EQ(child.footer.end().how(), proto::ProcessEnd::HOW_UNKNOWN);
       ASSERT_GE(child.header.command_line_size(), 2);
       EXPECT_EQ(child.header.command_line(1), "exec-child");
     } else if (mmaps == 0) {
       ++empty_pre_exec;  // between fork and exec the child makes no mmap calls
+      EXPECT_EQ(child.footer.end().how(), proto::ProcessEnd::HOW_EXECED) << name;
       // Forked from "counts", it had not exec'd yet when it was recorded.
       ASSERT_GE(child.header.command_line_size(), 2) << name;
       EXPECT_EQ(child.header.command_line(1), "counts") << name;
@@ -218,6 +223,9 @@ void RecordUntilKilled(const std::string& dir, int n,
   EXPECT_EQ(t.op_counts.at(Op::kMmap), static_cast<uint64_t>(n));
   ASSERT_TRUE(t.has_footer);
   EXPECT_EQ(t.footer.dropped_events(), 0u);
+  // The trace says how the program ended.
+  EXPECT_EQ(t.footer.end().how(), proto::ProcessEnd::HOW_KILLED);
+  EXPECT_EQ(t.footer.end().signal(), SIGKILL);
 }
 
 // A munmap takes its place in the trace before the call, so a range another thread maps the
