@@ -11,7 +11,8 @@ set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libjemalloc2, libmimalloc2.0, libtcmalloc-minimal4, bash-completion")
 # The CMake package and pkg-config file need the headers of what vmreplay::trace links.
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS "libprotobuf-dev, libzstd-dev, libxxhash-dev, pkg-config")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS
+    "libprotobuf-dev, libzstd-dev, libxxhash-dev, pkg-config, python3-protobuf, python3-zstandard, python3-xxhash, python3-pandas")
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
     "Records the virtual-memory and heap traffic of a process (the CLR's IHostMemoryManager\n calls, or the mmap and malloc families on Linux) and replays it against alternative\n memory managers, comparing peak commit, fragmentation and latency.")
 set(CPACK_STRIP_FILES ON)

@@ -24,4 +24,6 @@ tmp=$(mktemp -d)
 /usr/bin/vmreplay info "$tmp/true.pb" | grep '^events'
 rm -rf "$tmp"
 man -w vmreplay-replay >/dev/null 2>&1 || [ -f /usr/share/man/man1/vmreplay-replay.1 ]
+# The Python reader, from the package, with Debian's python3.
+/usr/bin/python3 -m vmreplay_trace summary /usr/share/vmreplay/traces/synth/server-gc.pb | head -2
 echo "deb_check: installed package works"
