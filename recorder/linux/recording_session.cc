@@ -4,12 +4,12 @@
 #include <linux/membarrier.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <boost/interprocess/mapped_region.hpp>
-#include <boost/interprocess/shared_memory_object.hpp>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -27,8 +27,6 @@ thread_local constinit int t_guard __attribute__((tls_model("initial-exec"))) = 
 
 namespace {
 
-namespace bip = boost::interprocess;
-
 using internal::g_attach_state;
 using internal::kActive;
 using internal::kAttaching;
@@ -39,10 +37,6 @@ RingDirectory g_rings;
 // Hands an exiting thread's ring back (RetireThreadRing); absent if no key was available.
 pthread_key_t g_thread_key;
 bool g_have_thread_key = false;
-
-// The mapping lives for the rest of the process: hooks run until the very last free during
-// exit, so it is constructed in static storage and never destroyed.
-alignas(bip::mapped_region) unsigned char g_region_storage[sizeof(bip::mapped_region)];
 
 constexpr uint64_t kNoEntry = ~uint64_t{0};  // a control record: no call, no latency
 
@@ -276,22 +270,32 @@ void ChildAfterFork() {
 bool AttachSegment() {
   const char* name = FindEnv(kRingEnvVar);
   if (name == nullptr || name[0] == '\0') return false;
-  // Boost.Interprocess reports failure by throwing. This runs once per process image, never
-  // on the per-call path; an exception here means "do not record this process".
-  try {
-    bip::shared_memory_object shm(bip::open_only, name, bip::read_write);
-    auto* region = new (g_region_storage) bip::mapped_region(shm, bip::read_write);
-    const size_t bytes = region->get_size();
-    auto* session = static_cast<SessionHeader*>(region->get_address());
-    if (bytes < kSessionHeaderBytes || session->magic != kSessionMagic ||
-        session->version != kWireVersion || !g_rings.Attach(session, bytes)) {
-      return false;
-    }
-    g_session = session;
-    g_session_state.use_tsc = session->clock == kClockTsc;
-  } catch (...) {
+  // The collector's POSIX shared memory object, "/dev/shm" + its name (what shm_open opens),
+  // mapped with plain system calls: the preload links no C++ runtime and calls no hooked
+  // function. The mapping lives for the rest of the process (hooks run until the last free).
+  char path[256] = "/dev/shm";
+  const size_t name_len = strlen(name);
+  if (name[0] != '/' || name_len + 9 > sizeof path) return false;
+  memcpy(path + 8, name, name_len + 1);
+  const long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat st;
+  const long stat_rc = syscall(SYS_fstat, fd, &st);
+  void* address = stat_rc == 0 && st.st_size >= static_cast<off_t>(kSessionHeaderBytes)
+                      ? reinterpret_cast<void*>(syscall(SYS_mmap, nullptr, st.st_size,
+                                                        PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0))
+                      : MAP_FAILED;
+  syscall(SYS_close, fd);
+  if (address == MAP_FAILED) return false;
+  const size_t bytes = static_cast<size_t>(st.st_size);
+  auto* session = static_cast<SessionHeader*>(address);
+  if (session->magic != kSessionMagic || session->version != kWireVersion ||
+      !g_rings.Attach(session, bytes)) {
+    syscall(SYS_munmap, address, bytes);
     return false;
   }
+  g_session = session;
+  g_session_state.use_tsc = session->clock == kClockTsc;
   g_session_state.pid = static_cast<uint32_t>(getpid());
   g_session_state.instance = g_session->next_instance.fetch_add(1, std::memory_order_relaxed);
   RegisterForCollectorFence();
