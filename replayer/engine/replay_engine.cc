@@ -516,7 +516,10 @@ void ReplayEngine::ApplyHeap(const Event& e, uint64_t index, ReplayMetrics* m) {
   switch (e.op) {
     case Op::kFree:
     case Op::kHostFree: {
-      if (e.addr == 0) return;
+      if (e.addr == 0) {
+        ++m->skipped_null_free;
+        return;
+      }
       const std::optional<HeapBlock> b = ledger_.Take(e.addr);
       if (!b) {
         ++m->untranslatable;

@@ -47,6 +47,7 @@ std::vector<TableRow> TableRows(const std::vector<ReplayMetrics>& runs) {
       {"replayed calls", [](const auto& m) { return Num(m.replayed); }},
       {"skipped (not memory)", [](const auto& m) { return Num(m.skipped_not_memory); }},
       {"skipped (dependent)", [](const auto& m) { return Num(m.skipped_dependent); }},
+      {"skipped (free of NULL)", [](const auto& m) { return Num(m.skipped_null_free); }},
       {"untranslatable", [](const auto& m) { return Num(m.untranslatable); }},
       {"divergences", [](const auto& m) { return Num(m.divergences); }},
       {"peak commit", [](const auto& m) { return Bytes(m.vm.peak_committed_bytes); }},
@@ -195,6 +196,7 @@ void WriteJson(const std::string& trace, const std::vector<ReplayMetrics>& runs,
         << ",\"events\":" << m.events << ",\"replayed\":" << m.replayed
         << ",\"skipped_not_memory\":" << m.skipped_not_memory
         << ",\"skipped_dependent\":" << m.skipped_dependent
+        << ",\"skipped_null_free\":" << m.skipped_null_free
         << ",\"untranslatable\":" << m.untranslatable << ",\"divergences\":" << m.divergences
         << ",\"stopped_early\":" << (m.stopped_early ? "true" : "false")
         << ",\"threads\":{\"mode\":" << (m.threaded ? "\"replay\"" : "\"single\"")

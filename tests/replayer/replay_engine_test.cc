@@ -367,3 +367,28 @@ TEST(ReplayEngineTest, LatencySamplingTimesAboutOneCallInNAndChangesNothingElse)
 
 }  // namespace
 }  // namespace vmreplay::replay
+
+namespace vmreplay::replay {
+namespace {
+
+// Every event is accounted for: replayed, skipped for a stated reason, or untranslatable.
+// free(NULL) is a no-op by definition and counted as such, never silently left out.
+TEST(ReplayEngineTest, FreeOfNullIsCountedSoEveryEventIsAccountedFor) {
+  const std::string trace = std::string(testing::kLinuxHeader) +
+                            "malloc thread=1 ts=0 lat=0 size=64 -> result=0x1000 error=0\n"
+                            "free thread=1 ts=1 lat=0 addr=0x0 ->\n"
+                            "free thread=1 ts=2 lat=0 addr=0x1000 ->\n"
+                            "free thread=1 ts=3 lat=0 addr=0x0 ->\n";
+  for (const char* backend : {"sim", "os"}) {
+    const ReplayMetrics m = Replay(trace, backend);
+    EXPECT_EQ(m.events, 4u) << backend;
+    EXPECT_EQ(m.skipped_null_free, 2u) << backend;
+    EXPECT_EQ(m.replayed + m.skipped_null_free + m.skipped_not_memory + m.skipped_dependent +
+                  m.untranslatable,
+              m.events)
+        << backend;
+  }
+}
+
+}  // namespace
+}  // namespace vmreplay::replay
