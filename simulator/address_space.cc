@@ -170,7 +170,10 @@ void AddressSpace::SetState(uint64_t start, uint64_t end, uint32_t state, uint32
   if (it != regions_.end() && it->second.end >= end) {
     // The range lies inside one region: the common case, handled without further searches.
     Region& r = it->second;
-    if ((skip_uncharged && r.uncharged) || (r.state == state && r.protect == protect)) return;
+    if ((skip_uncharged && (r.uncharged || r.foreign)) ||
+        (r.state == state && r.protect == protect)) {
+      return;
+    }
     Region changed = r;
     changed.state = state;
     changed.protect = protect;
@@ -223,7 +226,7 @@ void AddressSpace::SetState(uint64_t start, uint64_t end, uint32_t state, uint32
   auto first = regions_.SplitRange(start, end);
   for (auto i = first; i != regions_.end() && i->first < end; ++i) {
     Region& r = i->second;
-    if (skip_uncharged && r.uncharged) continue;
+    if (skip_uncharged && (r.uncharged || r.foreign)) continue;
     const Region before = r;
     r.state = state;
     r.protect = protect;
@@ -311,7 +314,7 @@ AllocOutcome AddressSpace::VirtualAlloc(uint64_t address, uint64_t size, uint32_
   const bool inside =
       Walk(start, *end, /*one_allocation=*/true, [&](uint64_t s, uint64_t e, const Region& r) {
         if (r.state != kMemCommit || r.protect != protect) changes = true;
-        if (!r.Charged() && !r.uncharged) new_charge += e - s;
+        if (!r.Charged() && !r.uncharged && !r.foreign) new_charge += e - s;
       });
   if (!inside) return {0, Fail(errors::kAllocNotReserved)};
   if (reset) return {start, 0};  // Contents become undefined; state and accounting unchanged.

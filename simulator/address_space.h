@@ -150,7 +150,8 @@ class AddressSpace {
   // Releases every allocated page in [start, end) and accounts for it.
   void Unmap(uint64_t start, uint64_t end);
   // Sets state/protect of every allocated page in [start, end) (gaps skipped) with accounting.
-  // With `skip_uncharged`, regions whose pages are not charged (shared file mappings) keep theirs.
+  // With `skip_uncharged`, regions whose pages are not charged (shared file mappings, foreign
+  // mappings) keep theirs.
   void SetState(uint64_t start, uint64_t end, uint32_t state, uint32_t protect,
                 bool skip_uncharged = false);
 

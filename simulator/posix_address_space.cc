@@ -204,7 +204,8 @@ AddressSpace::MmapOutcome AddressSpace::Mremap(uint64_t old_addr, uint64_t old_s
     return {0, FailErrno(la::kEfault)};
   }
   const uint64_t growth = new_len > old_len ? new_len - old_len : 0;
-  const uint64_t growth_charge = last.Charged() ? growth : 0;
+  // The growth is the trace's own even where the mapping is foreign (see below).
+  const uint64_t growth_charge = last.state == win32::kMemCommit && !last.uncharged ? growth : 0;
 
   uint64_t target = old_addr;
   if (fixed) {

@@ -230,6 +230,7 @@ void EmitMappings() {
   const long fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
   size_t used = 0;
+  bool skipping = false;  // inside a line longer than the buffer: dropped up to its end
   for (;;) {
     const long n = syscall(SYS_read, fd, buffer + used, sizeof buffer - used);
     if (n <= 0) break;
@@ -237,10 +238,15 @@ void EmitMappings() {
     size_t line = 0;
     for (size_t i = 0; i < used; ++i) {
       if (buffer[i] != '\n') continue;
-      EmitMappingLine(buffer + line, buffer + i);
+      if (!skipping) EmitMappingLine(buffer + line, buffer + i);
+      skipping = false;
       line = i + 1;
     }
-    if (line == 0 && used == sizeof buffer) used = 0;  // an impossible line: drop it
+    if (line == 0 && used == sizeof buffer) {
+      skipping = true;
+      used = 0;
+      continue;
+    }
     memmove(buffer, buffer + line, used - line);
     used -= line;
   }
@@ -322,13 +328,13 @@ bool EnsureSessionSlow() {
   }
   const int saved_errno = errno;
   const bool ok = AttachSegment();
-  errno = saved_errno;
   g_attach_state.store(ok ? kActive : kDisabled, std::memory_order_release);
   if (ok) {
     EmitProcessStart(0);
     EmitCommandLine();
     EmitMappings();
   }
+  errno = saved_errno;  // nothing of the attach (a failed /proc read) shows in the program
   return ok;
 }
 

@@ -87,6 +87,7 @@ struct TraceDemultiplexer::ProcessTrace {
   size_t early_done = 0;
   std::set<uint64_t> threads;  // every thread seen, for the footer's names
   bool finished = false;
+  bool mapping_dropped = false;  // the last kWireMapping was not kept: skip its name too
 };
 
 TraceDemultiplexer::TraceDemultiplexer(const CollectorOptions& options, uint32_t root_pid,
@@ -138,12 +139,14 @@ void TraceDemultiplexer::Handle(const CallRecord& record) {
       const size_t bytes = std::min<size_t>(record.size, sizeof chunk);
       if (record.op == kWireCommandLine) {
         trace.command_line.append(chunk, bytes);
-      } else if (trace.writer == nullptr && trace.header.initial_mappings_size() > 0) {
+      } else if (trace.writer == nullptr && !trace.mapping_dropped &&
+                 trace.header.initial_mappings_size() > 0) {
         trace.header.mutable_initial_mappings()->rbegin()->mutable_path()->append(chunk, bytes);
       }
-    } else if (record.op == kWireMapping && trace.writer == nullptr &&
-               record.new_addr > record.addr) {
+    } else if (record.op == kWireMapping) {
       // Sent before the image's first call, so before its header is written.
+      trace.mapping_dropped = trace.writer != nullptr || record.new_addr <= record.addr;
+      if (trace.mapping_dropped) return;  // and its name with it
       proto::Mapping* m = trace.header.add_initial_mappings();
       m->set_start(record.addr);
       m->set_size(record.new_addr - record.addr);
@@ -191,6 +194,7 @@ void TraceDemultiplexer::FinishProcess(uint32_t pid) {
   for (auto& [instance, trace] : instances_) {
     if (trace->pid == pid && !trace->finished) FinishTrace(*trace);
   }
+  exit_status_.erase(pid);  // a later process may get the same pid
 }
 
 std::vector<uint32_t> TraceDemultiplexer::UnfinishedPids() const {

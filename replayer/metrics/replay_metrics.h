@@ -36,8 +36,7 @@ struct ReplayMetrics {
   // Calls into a range / block whose creation failed in replay while the recording succeeded:
   // skipped (they depend on a failed call) and counted.
   uint64_t skipped_dependent = 0;
-  // free(NULL) and HostFree(NULL): no-ops by definition, counted and not replayed, so that
-  // replayed + skipped_* + untranslatable account for every event.
+  // free(NULL) and HostFree(NULL): no-ops by definition, counted and not replayed.
   uint64_t skipped_null_free = 0;
   // Calls on recorded addresses the replay never saw created (memory from before the recording
   // or from outside the traced interfaces); on real backends they are not issued.

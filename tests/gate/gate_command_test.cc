@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <sstream>
 
 #include "tests/gate/cli_test_util.h"
 
@@ -114,11 +115,23 @@ TEST(GateCommandTest, ParallelTracesGiveTheSameFigures) {
   ASSERT_EQ(RunVmreplay("gate --baseline " + baseline + traces + " -j 3 --update-baseline").code,
             0);
   // Measured one at a time against a baseline measured three at a time: every deterministic
-  // figure equal (the timing ratios have their tolerances).
+  // figure equal. The timing ratios are not what this compares: under a sanitizer and a
+  // parallel ctest they move past their tolerances (a p50 ratio of 3.59 against 1 was seen).
   const CliResult r = RunVmreplay("gate --baseline " + baseline + " -j 1 --all");
-  EXPECT_EQ(r.code, 0) << r.out;
-  EXPECT_EQ(r.out.find("peak_commit_bytes                 REGRESSED"), std::string::npos);
-  EXPECT_NE(r.out.find("-> PASS"), std::string::npos) << r.out;
+  ASSERT_TRUE(r.code == 0 || r.code == 1) << r.out;
+  size_t deterministic = 0;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("exact") == std::string::npos) continue;  // tolerance column: exact figures
+    ++deterministic;
+    EXPECT_TRUE(line.ends_with(" ok")) << line;
+  }
+  EXPECT_GT(deterministic, 30u) << r.out;
+  std::istringstream again(r.out);
+  for (std::string line; std::getline(again, line);) {
+    if (line.find("REGRESSED") == std::string::npos) continue;
+    EXPECT_NE(line.find("_ratio"), std::string::npos) << "only timing ratios may move: " << line;
+  }
 }
 
 }  // namespace

@@ -371,8 +371,8 @@ TEST(ReplayEngineTest, LatencySamplingTimesAboutOneCallInNAndChangesNothingElse)
 namespace vmreplay::replay {
 namespace {
 
-// Every event is accounted for: replayed, skipped for a stated reason, or untranslatable.
-// free(NULL) is a no-op by definition and counted as such, never silently left out.
+// free(NULL) is a no-op by definition and counted as such, never silently left out: on this
+// trace every event is then replayed or skipped for a stated reason.
 TEST(ReplayEngineTest, FreeOfNullIsCountedSoEveryEventIsAccountedFor) {
   const std::string trace = std::string(testing::kLinuxHeader) +
                             "malloc thread=1 ts=0 lat=0 size=64 -> result=0x1000 error=0\n"

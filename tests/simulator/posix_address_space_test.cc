@@ -341,6 +341,28 @@ TEST_F(ForeignMappingTest, BlocksGrowthInPlaceSoMremapMoves) {
   ExpectConsistent();
 }
 
+TEST_F(ForeignMappingTest, GrowthOfAForeignMappingIsHeldToTheCommitLimit) {
+  AddressSpaceConfig config = MakeConfig();
+  config.commit_limit = kPage;
+  AddressSpace space(config);
+  ASSERT_TRUE(space.PlaceForeign(0x40000000, 4 * kPage, kProtRead | kProtWrite, false, false));
+  EXPECT_EQ(space.Mremap(0x40000000, 4 * kPage, 6 * kPage, 0, 0).error, kEnomem);
+  EXPECT_EQ(space.metrics().commit_limit_failures, 1u);
+  EXPECT_EQ(space.Mremap(0x40000000, 4 * kPage, 5 * kPage, 0, 0).error, 0);
+  EXPECT_EQ(space.metrics().committed_bytes, kPage);
+  EXPECT_EQ(space.CheckInvariants(), "");
+}
+
+TEST_F(ForeignMappingTest, MadviseKeepsAForeignMappingsStateWhateverItsNeighbours) {
+  const uint64_t own = Map(4 * kPage, kProtRead | kProtWrite, kAnon, 0x40000000);
+  ASSERT_TRUE(
+      space_.PlaceForeign(own + 4 * kPage, 4 * kPage, kProtRead | kProtWrite, false, false));
+  EXPECT_EQ(space_.Madvise(own, 8 * kPage, kMadvDontNeed), 0);
+  EXPECT_EQ(Query(own + 4 * kPage).state, kMemCommit) << "the foreign half keeps its pages";
+  EXPECT_EQ(space_.metrics().committed_bytes, 0u);
+  ExpectConsistent();
+}
+
 TEST_F(ForeignMappingTest, GrowingAForeignMappingChargesOnlyTheGrowth) {
   ASSERT_TRUE(space_.PlaceForeign(0x40000000, 4 * kPage, kProtRead | kProtWrite, false, false));
   const AddressSpace::MmapOutcome grown = space_.Mremap(0x40000000, 4 * kPage, 6 * kPage, 0, 0);
