@@ -54,6 +54,9 @@ struct RecordingResult {
   int term_signal = 0;  // the signal that killed the command, 0 if it exited
   uint64_t events = 0;
   uint64_t dropped_events = 0;
+  // Lines of an image's address-space snapshot that arrived after another of its threads had
+  // made the first recorded call (the header was written): left out of that header.
+  uint64_t late_mappings = 0;
   // Records that came out of order (should be 0; see RecordMerger::late_records), and the first
   // ring whose contents did not parse ("" if none) with how many words were unreadable.
   uint64_t late_records = 0;

@@ -145,8 +145,13 @@ void TraceDemultiplexer::Handle(const CallRecord& record) {
       }
     } else if (record.op == kWireMapping) {
       // Sent before the image's first call, so before its header is written.
+      // One that arrives after another thread's first call opened the trace (the header is
+      // written) is counted and left out, with its name.
       trace.mapping_dropped = trace.writer != nullptr || record.new_addr <= record.addr;
-      if (trace.mapping_dropped) return;  // and its name with it
+      if (trace.mapping_dropped) {
+        late_mappings_ += trace.writer != nullptr;
+        return;
+      }
       proto::Mapping* m = trace.header.add_initial_mappings();
       m->set_start(record.addr);
       m->set_size(record.new_addr - record.addr);
@@ -278,6 +283,7 @@ Status TraceDemultiplexer::Finish(RecordingResult* result) {
   result->trace_paths = finished_paths_;
   result->events = events_;
   result->dropped_events = dropped_;
+  result->late_mappings = late_mappings_;
   return status_;
 }
 

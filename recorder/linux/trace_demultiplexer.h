@@ -90,6 +90,7 @@ class TraceDemultiplexer {
   std::string columns_;  // a chunk's serialized columns, before the writer compresses them
   uint64_t events_ = 0;
   uint64_t dropped_ = 0;
+  uint64_t late_mappings_ = 0;  // snapshot lines that came after their trace's header
   Status status_;
 };
 

@@ -88,6 +88,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "vmrecord: the command was killed by signal %d (%s)\n", result.term_signal,
                  strsignal(result.term_signal));
   }
+  if (result.late_mappings != 0) {
+    std::fprintf(stderr,
+                 "vmrecord: warning: %llu lines of an address-space snapshot came after the "
+                 "trace's header was written and are not in it\n",
+                 static_cast<unsigned long long>(result.late_mappings));
+  }
   if (result.dropped_events != 0) {
     std::fprintf(stderr,
                  "vmrecord: %llu dropped: calls in progress when their thread or process died, "
