@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # README command 2 (and CI): install, build with warnings as errors, run the whole test suite
-# and the gate, the concurrent tests under ThreadSanitizer, then build and run everything again
-# under AddressSanitizer + UndefinedBehaviorSanitizer, and last the fuzz targets for a short
-# while (clang, ASan + UBSan; fuzz/README.md).
+# and the gate, build and install the .deb, the concurrent tests under ThreadSanitizer, then
+# build and run everything again under AddressSanitizer + UndefinedBehaviorSanitizer, the fuzz
+# targets for a short while (clang, ASan + UBSan; fuzz/README.md), and last README command 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -46,3 +46,10 @@ echo "== tests under ASan + UBSan"
 # seed corpora and regression inputs, then 25 s of fuzzing per target, two at a time.
 echo "== fuzz (clang, ASan + UBSan)"
 bash scripts/fuzz.sh 25
+
+# README command 1 as a user runs it (a Release build of its own): it must keep working.
+echo "== README command 1 (scripts/demo.sh)"
+demo_log=$(mktemp)
+bash scripts/demo.sh >"$demo_log" 2>&1 || { tail -40 "$demo_log"; exit 1; }
+echo "demo: ok ($(grep -c . "$demo_log") lines of output)"
+rm -f "$demo_log"
