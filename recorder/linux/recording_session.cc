@@ -150,6 +150,17 @@ void EmitProcessStart(uint32_t parent_instance) {
   EmitControl(kWireProcessStart, 0, payload, 2);
 }
 
+// Sends `size` bytes as records of `op` (kWireCommandLine, kWireMappingName): up to
+// kCommandLineChunkBytes each, the byte count in the header's error field.
+void EmitBytes(uint8_t op, const char* data, size_t size) {
+  for (size_t at = 0; at < size; at += kCommandLineChunkBytes) {
+    const size_t bytes = size - at < kCommandLineChunkBytes ? size - at : kCommandLineChunkBytes;
+    uint64_t words[kCommandLineChunkBytes / 8] = {};
+    memcpy(words, data + at, bytes);
+    EmitControl(op, static_cast<uint32_t>(bytes), words, kCommandLineChunkBytes / 8);
+  }
+}
+
 // Sends the command line of a freshly exec'd image: short-lived processes are gone before the
 // collector could read /proc/<pid>/cmdline itself. Plain system calls into a static buffer.
 void EmitCommandLine() {
@@ -163,13 +174,7 @@ void EmitCommandLine() {
     used += static_cast<size_t>(n);
   }
   syscall(SYS_close, fd);
-  for (size_t offset = 0; offset < used; offset += kCommandLineChunkBytes) {
-    const size_t bytes =
-        used - offset < kCommandLineChunkBytes ? used - offset : kCommandLineChunkBytes;
-    uint64_t words[kCommandLineChunkBytes / 8] = {};
-    memcpy(words, buffer + offset, bytes);
-    EmitControl(kWireCommandLine, static_cast<uint32_t>(bytes), words, kCommandLineChunkBytes / 8);
-  }
+  EmitBytes(kWireCommandLine, buffer, used);
 }
 
 uint64_t ParseHex(const char*& p, const char* end) {
@@ -214,13 +219,7 @@ void EmitMappingLine(const char* line, const char* end) {
   const size_t path_len = static_cast<size_t>(end - p);
   const uint64_t payload[5] = {start, stop, prot | shared << 32, offset, inode};
   EmitControl(kWireMapping, 0, payload, 5);
-  for (size_t at = 0; at < path_len; at += kCommandLineChunkBytes) {
-    const size_t bytes =
-        path_len - at < kCommandLineChunkBytes ? path_len - at : kCommandLineChunkBytes;
-    uint64_t words[kCommandLineChunkBytes / 8] = {};
-    memcpy(words, p + at, bytes);
-    EmitControl(kWireMappingName, static_cast<uint32_t>(bytes), words, kCommandLineChunkBytes / 8);
-  }
+  EmitBytes(kWireMappingName, p, path_len);
 }
 
 // Sends the address space as it is now (/proc/self/maps), before the image's first recorded
