@@ -217,7 +217,8 @@ void TraceDemultiplexer::FinishTrace(ProcessTrace& trace) {
   footer.set_dropped_events(trace.dropped);
   footer.set_end_time_unix_ns(WallNs());
   proto::ProcessEnd* end = footer.mutable_end();
-  if (latest_by_pid_[trace.pid] != trace.instance) {
+  if (auto latest = latest_by_pid_.find(trace.pid);
+      latest != latest_by_pid_.end() && latest->second != trace.instance) {
     end->set_how(proto::ProcessEnd::HOW_EXECED);
   } else if (auto status = exit_status_.find(trace.pid); status != exit_status_.end()) {
     if (WIFEXITED(status->second)) {

@@ -184,7 +184,6 @@ class Platform {
   std::array<uint64_t, static_cast<size_t>(PlatformCall::kCount)> calls_{};
 };
 
-// Options of every platform, from the command line and the trace header.
 // A mapping the recorded process had before recording began (Header.initial_mappings).
 struct ForeignMapping {
   uint64_t start = 0;
@@ -194,6 +193,7 @@ struct ForeignMapping {
   bool file = false;
 };
 
+// Options of every platform, from the command line and the trace header.
 struct PlatformOptions {
   bool windows = true;  // Win32 trace (else Linux): picks the address-space shape and semantics
   std::string placement = "faithful";  // sim: faithful | bottom-up | best-fit | next-fit
