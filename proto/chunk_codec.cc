@@ -66,6 +66,12 @@ constexpr std::array<DecodeFn, kOpCount> MakeDecoders(std::index_sequence<I...>)
   return {&DecodeFields<kOpInfo[I].fields>...};
 }
 constexpr auto kDecoders = MakeDecoders(std::make_index_sequence<kOpCount>());
+template <size_t... I>
+constexpr std::array<DecodeFn, kOpCount> MakeDecodersWithoutOptional(std::index_sequence<I...>) {
+  return {&DecodeFields<kOpInfo[I].fields & ~Bit(kOptionalColumn)>...};
+}
+constexpr auto kDecodersWithoutOptional =
+    MakeDecodersWithoutOptional(std::make_index_sequence<kOpCount>());
 
 // String ids ascend without gaps, except across chunks lost to damage.
 Status CheckStrings(uint64_t first_id, size_t count, uint32_t known_strings, bool after_damage) {
@@ -162,6 +168,14 @@ constexpr std::array<RawDecodeFn, kOpCount> MakeRawDecoders(std::index_sequence<
   return {&DecodeRawFields<kOpInfo[I].fields>...};
 }
 constexpr auto kRawDecoders = MakeRawDecoders(std::make_index_sequence<kOpCount>());
+// For chunks without the optional column (kOptionalColumn): that field reads as 0.
+template <size_t... I>
+constexpr std::array<RawDecodeFn, kOpCount> MakeRawDecodersWithoutOptional(
+    std::index_sequence<I...>) {
+  return {&DecodeRawFields<kOpInfo[I].fields & ~Bit(kOptionalColumn)>...};
+}
+constexpr auto kRawDecodersWithoutOptional =
+    MakeRawDecodersWithoutOptional(std::make_index_sequence<kOpCount>());
 
 // Column field numbers in ChunkColumns: op 1, thread 2, timestamp 3, latency 4, then the
 // optional fields from 5 in VMREPLAY_EVENT_FIELDS order.
@@ -251,6 +265,7 @@ Status DecodeInPlace(const std::string& raw, uint64_t first_event_index, uint32_
     ++per_op[op];
   }
   RawCursors cur;
+  bool absent_optional = false;  // an older trace without the origin column
   {
     int f = 0;
 #define VMREPLAY_CHECK_RAW(name, coding, text)                                  \
@@ -259,7 +274,11 @@ Status DecodeInPlace(const std::string& raw, uint64_t first_event_index, uint32_
     for (int op = 0; op < kOpCount; ++op) {                                     \
       if (kOpInfo[op].fields & Bit(Field::k_##name)) expected += per_op[op];    \
     }                                                                           \
-    VMREPLAY_RETURN_IF_ERROR(check(kFirstOptionalColumn + f, expected, #name)); \
+    if (Field::k_##name == kOptionalColumn && !seen[kFirstOptionalColumn + f]) {  \
+      absent_optional = true;                                                   \
+    } else {                                                                    \
+      VMREPLAY_RETURN_IF_ERROR(check(kFirstOptionalColumn + f, expected, #name)); \
+    }                                                                           \
     cur.name = cols[kFirstOptionalColumn + f].begin;                            \
     ++f;                                                                        \
   }
@@ -279,6 +298,7 @@ Status DecodeInPlace(const std::string& raw, uint64_t first_event_index, uint32_
   const uint8_t* stamps = cols[3].begin;
   const uint8_t* latencies = cols[4].begin;
   Event* events = out->events.data();
+  const auto& decoders = absent_optional ? kRawDecodersWithoutOptional : kRawDecoders;
   uint64_t max_file = 0;
   for (uint32_t i = 0; i < n; ++i) {
     Event& e = events[i];
@@ -288,7 +308,7 @@ Status DecodeInPlace(const std::string& raw, uint64_t first_event_index, uint32_
     d.timestamp_ns += static_cast<uint64_t>(UnZigZag(ReadVarint(stamps, overflow)));
     e.timestamp_ns = d.timestamp_ns;
     e.latency_ns = ReadVarint(latencies, overflow);
-    kRawDecoders[ops[i]](e, cur, d, overflow);
+    decoders[ops[i]](e, cur, d, overflow);
     max_file = e.file > max_file ? e.file : max_file;
   }
   if (overflow != 0) return Status::Error("a 32-bit field holds a value out of range");
@@ -418,7 +438,8 @@ Status ChunkDecoder::Decode(const void* data, size_t size, uint32_t known_string
     for (int op = 0; op < kOpCount; ++op) {                                                \
       if (kOpInfo[op].fields & Bit(Field::k_##name)) expected += per_op[op];               \
     }                                                                                      \
-    if (static_cast<uint64_t>(c.name##_size()) != expected) {                              \
+    if (static_cast<uint64_t>(c.name##_size()) != expected &&                              \
+        !(Field::k_##name == kOptionalColumn && c.name##_size() == 0)) {                   \
       return Status::Error("column '" #name "' holds " + std::to_string(c.name##_size()) + \
                            " values, the operations need " + std::to_string(expected));    \
     }                                                                                      \
@@ -445,6 +466,8 @@ Status ChunkDecoder::Decode(const void* data, size_t size, uint32_t known_string
   const uint64_t* stamps = c.timestamp_ns().data();
   const uint64_t* latencies = c.latency_ns().data();
   Event* events = out->events.data();
+  const auto& decoders =
+      c.origin_size() == 0 ? kDecodersWithoutOptional : kDecoders;  // kOptionalColumn
   for (uint32_t i = 0; i < n; ++i) {
     Event& e = events[i];
     e = Event();
@@ -454,7 +477,7 @@ Status ChunkDecoder::Decode(const void* data, size_t size, uint32_t known_string
     d.timestamp_ns += static_cast<uint64_t>(UnZigZag(stamps[i]));
     e.timestamp_ns = d.timestamp_ns;
     e.latency_ns = latencies[i];
-    kDecoders[ops[i]](e, cur, d, overflow);
+    decoders[ops[i]](e, cur, d, overflow);
     if (e.file > max_string_id) {
       return Status::Error("event " + std::to_string(chunk_.first_event_index() + i) +
                            ": file string id " + std::to_string(e.file) + " is not defined");

@@ -87,16 +87,32 @@ struct Event {
   uint32_t q_type = 0;
   uint32_t load = 0;   // GetMemoryLoad *pMemoryLoad (percent)
   uint64_t avail = 0;  // GetMemoryLoad *pAvailableBytes
+  // Linux mmap family: who made the system call (CallOrigin; 0 = a hooked call).
+  uint32_t origin = 0;
 
   bool operator==(const Event&) const = default;
 };
 
 // How a field is stored in its column and shown in the text form.
 enum class FieldCoding : uint8_t { kPlain, kDelta, kSigned };
-enum class FieldText : uint8_t { kDecimal, kHex, kString };
+enum class FieldText : uint8_t { kDecimal, kHex, kString, kOrigin };
+
+// Who made a recorded system call of the mmap family. The preload records the calls made
+// through the dynamic symbol table (kHooked); vmrecord's system-call tracer adds the ones made
+// inside glibc and ld.so with their own `syscall` instruction (recorder/linux/syscall_tracer.h).
+enum class CallOrigin : uint8_t {
+  kHooked = 0,        // the program or a library called mmap() & co.: the preload's hook
+  kLibc = 1,          // glibc on its own: thread stacks, setlocale's files, stdio, exits
+  kHeapInternal = 2,  // glibc's malloc inside a recorded heap call (the heap's own pages)
+  kLoader = 3,        // ld.so: dlopen mapping a library, relocation protections
+  kOther = 4,         // any other code issuing the system call itself
+};
+inline constexpr int kCallOriginCount = 5;
+inline constexpr std::string_view kCallOriginNames[kCallOriginCount] = {"hooked", "libc", "heap",
+                                                                        "loader", "other"};
 
 // X(name, coding, text): every optional field of Event, in column and text order. The proto
-// column numbers in ChunkColumns follow the same order (addr = 5 ... avail = 31).
+// column numbers in ChunkColumns follow the same order (addr = 5 ... avail = 31, origin = 32).
 #define VMREPLAY_EVENT_FIELDS(X)     \
   X(addr, kDelta, kHex)              \
   X(size, kPlain, kDecimal)          \
@@ -124,7 +140,8 @@ enum class FieldText : uint8_t { kDecimal, kHex, kString };
   X(q_protect, kPlain, kHex)         \
   X(q_type, kPlain, kHex)            \
   X(load, kPlain, kDecimal)          \
-  X(avail, kPlain, kDecimal)
+  X(avail, kPlain, kDecimal)          \
+  X(origin, kPlain, kOrigin)
 
 enum class Field : uint8_t {
 #define VMREPLAY_FIELD_ENUM(name, coding, text) k_##name,
@@ -138,6 +155,10 @@ static_assert(kFieldCount <= 32);
 
 constexpr FieldMask Bit(Field f) { return FieldMask{1} << static_cast<int>(f); }
 
+// The one column a chunk may leave out although its operations use it: traces before format
+// 1.3 have no `origin`, and every call in them was a hooked one (0).
+inline constexpr Field kOptionalColumn = Field::k_origin;
+
 // Field sets shared by several operations.
 inline constexpr FieldMask kWin32Outcome = Bit(Field::k_hresult) | Bit(Field::k_error);
 inline constexpr FieldMask kQueryAnswer = Bit(Field::k_q_base) | Bit(Field::k_q_alloc_base) |
@@ -146,6 +167,7 @@ inline constexpr FieldMask kQueryAnswer = Bit(Field::k_q_base) | Bit(Field::k_q_
                                           Bit(Field::k_q_protect) | Bit(Field::k_q_type);
 inline constexpr FieldMask kAddrSize = Bit(Field::k_addr) | Bit(Field::k_size);
 inline constexpr FieldMask kHeapResult = Bit(Field::k_result) | Bit(Field::k_error);
+inline constexpr FieldMask kVmOutcome = Bit(Field::k_error) | Bit(Field::k_origin);
 
 struct OpInfo {
   std::string_view name;  // the call's own name, as in the text form
@@ -175,12 +197,12 @@ inline constexpr OpInfo kOpInfo[kOpCount] = {
     {"HostFree", Bit(Field::k_heap) | Bit(Field::k_addr) | Bit(Field::k_hresult)},
     {"OnMemoryNotification", Bit(Field::k_level) | Bit(Field::k_hresult)},
     {"mmap", kAddrSize | Bit(Field::k_protect) | Bit(Field::k_flags) | Bit(Field::k_fd) |
-                 Bit(Field::k_offset) | Bit(Field::k_result) | Bit(Field::k_error)},
-    {"munmap", kAddrSize | Bit(Field::k_error)},
+                 Bit(Field::k_offset) | Bit(Field::k_result) | kVmOutcome},
+    {"munmap", kAddrSize | kVmOutcome},
     {"mremap", kAddrSize | Bit(Field::k_new_size) | Bit(Field::k_flags) | Bit(Field::k_new_addr) |
-                   Bit(Field::k_result) | Bit(Field::k_error)},
-    {"mprotect", kAddrSize | Bit(Field::k_protect) | Bit(Field::k_error)},
-    {"madvise", kAddrSize | Bit(Field::k_flags) | Bit(Field::k_error)},
+                   Bit(Field::k_result) | kVmOutcome},
+    {"mprotect", kAddrSize | Bit(Field::k_protect) | kVmOutcome},
+    {"madvise", kAddrSize | Bit(Field::k_flags) | kVmOutcome},
     {"malloc", Bit(Field::k_size) | kHeapResult},
     {"calloc", Bit(Field::k_count) | Bit(Field::k_size) | kHeapResult},
     {"realloc", kAddrSize | kHeapResult},

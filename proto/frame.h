@@ -16,7 +16,8 @@ inline constexpr uint32_t kFrameSync = 0x46524D56;  // "VMRF" little-endian
 inline constexpr size_t kFrameHeaderSize = 20;
 inline constexpr uint32_t kMaxFramePayload = 64u << 20;
 inline constexpr uint32_t kFormatMajor = 1;
-inline constexpr uint32_t kFormatMinor = 2;  // 1.1: text fields are bytes; 1.2: initial_mappings
+// 1.1: text fields are bytes; 1.2: initial_mappings; 1.3: the mmap family's origin column.
+inline constexpr uint32_t kFormatMinor = 3;
 
 enum class FrameKind : uint8_t { kHeader = 1, kChunk = 2, kFooter = 3 };
 

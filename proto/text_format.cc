@@ -62,6 +62,16 @@ void SetField(Event& e, int f, uint64_t v) {
 #undef VMREPLAY_SET
 }
 
+bool ParseOriginName(std::string_view value, uint64_t* v) {
+  for (int i = 0; i < kCallOriginCount; ++i) {
+    if (value == kCallOriginNames[i]) {
+      *v = static_cast<uint64_t>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
 void AppendUnsigned(uint64_t v, bool hex, std::string* out) {
   char buf[24];
   int n = hex ? std::snprintf(buf, sizeof buf, "0x%" PRIx64, v)
@@ -271,10 +281,22 @@ void AppendEventLine(const Event& e, const std::function<std::string_view(uint32
       arrow = true;
     }
     if ((info.fields & (FieldMask{1} << f)) == 0) continue;
+    uint64_t v = GetField(e, f);
+    if (fields[f].text == FieldText::kOrigin) {  // left out for the common case, a hooked call
+      if (v == 0) continue;
+      out->push_back(' ');
+      out->append(fields[f].name);
+      out->push_back('=');
+      if (v < kCallOriginCount) {
+        out->append(kCallOriginNames[v]);
+      } else {
+        AppendUnsigned(v, false, out);
+      }
+      continue;
+    }
     out->push_back(' ');
     out->append(fields[f].name);
     out->push_back('=');
-    uint64_t v = GetField(e, f);
     if (fields[f].text == FieldText::kString) {
       AppendQuoted(strings(static_cast<uint32_t>(v)), out);
     } else if (fields[f].is_signed) {
@@ -355,6 +377,8 @@ bool ParseEventLine(std::string_view line, const std::function<uint32_t(std::str
         return false;
       }
       v = intern(text);
+    } else if (desc.text == FieldText::kOrigin && ParseOriginName(value, &v)) {
+      // a name (hooked, libc, heap, loader, other); a number is read below
     } else if (!ParseNumber(value, desc.is_signed, desc.max, &v)) {
       *error = "field '" + std::string(name) + "': malformed or out-of-range number '" +
                std::string(value) + "'";
@@ -370,8 +394,8 @@ bool ParseEventLine(std::string_view line, const std::function<uint32_t(std::str
              "'";
     return false;
   }
-  if (seen != wanted) {
-    FieldMask missing = wanted & ~seen;
+  if (seen != wanted && (wanted & ~seen) != Bit(kOptionalColumn)) {  // origin=hooked is left out
+    FieldMask missing = wanted & ~seen & ~Bit(kOptionalColumn);
     int f = __builtin_ctz(missing);
     *error = "missing field '" + std::string(Fields()[f].name) + "' for " +
              std::string(kOpInfo[op_it->second].name);

@@ -1,5 +1,7 @@
 #include "proto/portable/column_encoder.h"
 
+#include <algorithm>
+
 namespace vmreplay {
 namespace {
 
@@ -58,7 +60,14 @@ void ColumnEncoder::Finish(const State& s, uint32_t first_string_id,
   for (int f = 1; f < kColumnCount; ++f) {
     if (ends[f] == nullptr) continue;
     const size_t size = static_cast<size_t>(ends[f] - columns_[f].data());
-    if (size != 0) AppendBytesField(static_cast<uint32_t>(f), columns_[f].data(), size, out);
+    if (size == 0) continue;
+    // The optional column reads as zeros when absent (event.h): a chunk of hooked calls only
+    // leaves it out, and is encoded byte for byte as before format 1.3.
+    if (f == kFirstOptionalColumn + static_cast<int>(kOptionalColumn) &&
+        std::all_of(columns_[f].data(), ends[f], [](uint8_t b) { return b == 0; })) {
+      continue;
+    }
+    AppendBytesField(static_cast<uint32_t>(f), columns_[f].data(), size, out);
   }
   if (first_string_id != 0) {  // proto3 scalar: absent when zero
     AppendVarint(kFirstStringIdField << 3, out);

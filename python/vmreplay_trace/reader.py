@@ -303,7 +303,10 @@ class Trace:
         chunk.values = {}
         chunk.present = {}
         for f in s.fields:
-            stored = column(f.name, int(expected[f.index]))
+            if f.optional and len(getattr(cols, f.name)) == 0:  # before format 1.3: all 0
+                stored = np.zeros(int(expected[f.index]), dtype=np.uint64)
+            else:
+                stored = column(f.name, int(expected[f.index]))
             if f.coding == "delta":
                 v = np.cumsum(_unzigzag_u(stored), dtype=np.uint64)
             elif f.coding == "signed":

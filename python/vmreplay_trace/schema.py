@@ -32,17 +32,19 @@ FIRST_OUTCOME_FIELD = "result"
 class Field:
     """One optional event field: a column of ChunkColumns."""
 
-    __slots__ = ("name", "column", "coding", "text", "bits", "outcome", "index")
+    __slots__ = ("name", "column", "coding", "text", "bits", "outcome", "optional", "index")
 
     def __init__(self, index, entry, outcome_default):
         self.index = index
         self.name = entry["name"]
         self.column = int(entry["column"])
         self.coding = entry["coding"]  # "plain" | "delta" | "signed"
-        self.text = entry["text"]  # "decimal" | "hex" | "string"
+        self.text = entry["text"]  # "decimal" | "hex" | "string" | "origin"
         self.bits = int(entry.get("bits", 32 if self.name in _EVENT_H_32BIT else 64))
         # An observed outcome (after "->" in the text form) rather than an argument.
         self.outcome = bool(entry.get("outcome", outcome_default))
+        # A column older traces leave out (read as 0): `origin`, since format 1.3.
+        self.optional = bool(entry.get("optional", False))
 
     @property
     def signed(self):

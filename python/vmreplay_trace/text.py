@@ -118,6 +118,8 @@ def _op_formats(schema):
                 continue
             if f.text == "string":
                 parts.append(" %s=%%s" % f.name)
+            elif f.text == "origin":  # " origin=NAME", left out when 0 (a hooked call)
+                parts.append("%s")
             elif f.signed or f.text == "decimal":
                 parts.append(" %s=%%d" % f.name)
             else:
@@ -136,6 +138,16 @@ def _formats_for(schema):
     if key not in _format_cache:
         _format_cache[key] = (schema, _op_formats(schema))
     return _format_cache[key][1]
+
+
+# CallOrigin in proto/event.h.
+ORIGIN_NAMES = ("hooked", "libc", "heap", "loader", "other")
+
+
+def origin_text(name, value):
+    if value == 0:
+        return ""
+    return " %s=%s" % (name, ORIGIN_NAMES[value] if value < len(ORIGIN_NAMES) else value)
 
 
 def chunk_lines(chunk, trace):
@@ -165,6 +177,8 @@ def chunk_lines(chunk, trace):
                         q = quoted[i] = quote(trace.string(i))
                     out.append(q)
                 vals = out
+            elif f.text == "origin":
+                vals = [origin_text(f.name, v) for v in vals]
             cols.append(vals)
         rendered = [fmt % row for row in zip(*cols)]
         for pos, line in zip(idx.tolist(), rendered):
@@ -178,5 +192,6 @@ def format_event(event, schema):
     row = [event["thread"], event["ts"], event["lat"]]
     for f in fields:
         v = event[f.name]
-        row.append(quote(v) if f.text == "string" else v)
+        row.append(quote(v) if f.text == "string" else origin_text(f.name, v)
+                   if f.text == "origin" else v)
     return fmt % tuple(row)

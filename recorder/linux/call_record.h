@@ -42,7 +42,8 @@ struct CallRecord {
   uint32_t protect;
   uint32_t error;  // errno, or posix_memalign's return value; 0 on success
   int32_t fd;
-  uint8_t op;  // WireOp
+  uint8_t op;      // WireOp
+  uint8_t origin;  // CallOrigin (proto/event.h): 0 from the preload, set by the syscall tracer
 };
 
 // True for records that are recorded calls (as opposed to control records such as
@@ -114,6 +115,8 @@ struct CallRecordAccess {
       return r.result;
     } else if constexpr (F == Field::k_error) {
       return r.error;
+    } else if constexpr (F == Field::k_origin) {
+      return uint32_t{r.origin};
     } else {
       return uint64_t{0};  // only Windows calls record it: never read for a call record
     }

@@ -21,6 +21,7 @@
 #include "recorder/linux/launcher.h"
 #include "recorder/linux/record_merger.h"
 #include "recorder/linux/ring_directory.h"
+#include "recorder/linux/syscall_tracer.h"
 #include "recorder/linux/system_info.h"
 #include "recorder/linux/trace_demultiplexer.h"
 
@@ -226,7 +227,10 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
   sigaction(SIGQUIT, &ignore, &old_quit);
 
   pid_t root = 0;
-  LaunchSpec spec{options.command, options.preload_path, segment.name()};
+  // Attaches to the command before it execs, and reaps every descendant from then on.
+  SyscallTracer tracer(segment.rings(), clock.kind == kClockTsc, options.trace_syscalls);
+  LaunchSpec spec{options.command, options.preload_path, segment.name(),
+                  [&](pid_t child) { return tracer.Start(child); }};
   Status launched = Launch(spec, &root);
   if (!launched.ok()) {
     sigaction(SIGINT, &old_int, nullptr);
@@ -238,6 +242,7 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
   // The TSC is calibrated while the command runs and the rings are drained: records are held
   // until then (kCalibrationNs of them), rather than leave the writers waiting for ring space.
   TraceDemultiplexer demux(options, static_cast<uint32_t>(root), start_wall);
+  demux.SetSyscallTracer(tracer.stats().attached ? "on" : "off: " + tracer.stats().not_attached_why);
   bool calibrated = false;
   auto calibrate = [&] {
     Calibrate(start_mono, &clock);
@@ -261,6 +266,7 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
   auto finish_later = [&](uint32_t pid) {
     if (finishing.insert(pid).second) to_finish.emplace_back(pid, merger.ClockNow());
   };
+  std::vector<std::pair<pid_t, int>> exits;
   auto last_poll = std::chrono::steady_clock::now();
   auto last_recycle = last_poll;
   bool root_done = false;
@@ -275,25 +281,22 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
       demux.FinishProcess(to_finish.front().first);
       to_finish.pop_front();
     }
-    // Reap.
-    for (;;) {
-      int status = 0;
-      const pid_t pid = waitpid(-1, &status, WNOHANG);
-      if (pid > 0) {
-        dead.insert(static_cast<uint32_t>(pid));
-        demux.NoteExit(static_cast<uint32_t>(pid), status);
-        finish_later(static_cast<uint32_t>(pid));
-        if (pid == root) {
-          root_done = true;
-          result->exit_code = ExitCodeOf(status);
-          result->term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-          result->command_seconds = static_cast<double>(MonotonicNs() - start_mono) * 1e-9;
-        }
-        continue;
+    // Exits, as the tracer (the reaper) saw them: every one is handed over before done().
+    const bool tracer_done = tracer.done();
+    exits.clear();
+    tracer.TakeExits(&exits);
+    for (const auto& [pid, status] : exits) {
+      dead.insert(static_cast<uint32_t>(pid));
+      demux.NoteExit(static_cast<uint32_t>(pid), status);
+      finish_later(static_cast<uint32_t>(pid));
+      if (pid == root) {
+        root_done = true;
+        result->exit_code = ExitCodeOf(status);
+        result->term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+        result->command_seconds = static_cast<double>(MonotonicNs() - start_mono) * 1e-9;
       }
-      if (pid < 0 && errno == ECHILD) children_left = false;
-      break;
     }
+    if (tracer_done) children_left = false;
     const bool everyone_gone = root_done && !children_left;
     if (everyone_gone) {
       // Every mark left belongs to a dead writer.
@@ -332,10 +335,13 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGQUIT, &old_quit, nullptr);
   if (!calibrated) calibrate();  // waits for what is left of the calibration interval
+  tracer.Join();
+  result->tracer = tracer.stats();
   result->late_records = merger.late_records();
   result->corruption = merger.corruption();
   result->unreadable_words = merger.unreadable_words();
   const Status finished = demux.Finish(result);
+  result->dropped_events += result->tracer.dropped;
   result->written_seconds = static_cast<double>(MonotonicNs() - start_mono) * 1e-9;
   return finished;
 }

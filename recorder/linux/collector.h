@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "proto/status.h"
+#include "recorder/linux/syscall_tracer.h"
 
 namespace vmreplay::recorder {
 
@@ -47,6 +48,8 @@ struct CollectorOptions {
   // compress = false writes CODEC_NONE chunks. See bench/recorder/overhead.sh.
   bool compress = true;
   int zstd_level = 1;
+  // Also record the mmap-family calls glibc and ld.so make themselves (syscall_tracer.h).
+  bool trace_syscalls = true;
 };
 
 struct RecordingResult {
@@ -66,6 +69,7 @@ struct RecordingResult {
   // Set when the rings were made smaller than asked to fit /dev/shm's free space.
   std::string ring_note;
   std::vector<std::string> trace_paths;  // the command's trace first
+  SyscallTracerStats tracer;
   // Seconds from the start of the recording until the command exited (was reaped), and until
   // every trace was written and closed (for overhead measurements: see overhead.sh).
   double command_seconds = 0;

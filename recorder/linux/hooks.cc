@@ -31,6 +31,7 @@
 #include <cstring>
 
 #include "recorder/linux/bootstrap_allocator.h"
+#include "recorder/linux/own_syscall.h"
 #include "recorder/linux/recording_session.h"
 #include "recorder/linux/wire_protocol.h"
 
@@ -145,7 +146,7 @@ extern "C" __attribute__((noinline)) VMRECORD_EXPORT long vmrecord_traced_syscal
                                                                                   long b, long c,
                                                                                   long d, long e,
                                                                                   long f) {
-  long r = syscall(nr, a, b, c, d, e, f);
+  long r = OwnSyscall(nr, a, b, c, d, e, f);
   asm volatile("" : "+r"(r));  // keep this frame: no tail call
   return r;
 }
@@ -153,7 +154,7 @@ extern "C" __attribute__((noinline)) VMRECORD_EXPORT long vmrecord_untraced_sysc
                                                                                     long b, long c,
                                                                                     long d, long e,
                                                                                     long f) {
-  long r = syscall(nr, a, b, c, d, e, f);
+  long r = OwnSyscall(nr, a, b, c, d, e, f);
   asm volatile("" : "+r"(r));
   return r;
 }

@@ -18,7 +18,10 @@ Status Launch(const LaunchSpec& spec, pid_t* child) {
   // Everything the child needs is built before fork: after fork only async-signal-safe calls.
   std::vector<std::string> env_storage;
   for (char** e = environ; *e != nullptr; ++e) {
-    if (strncmp(*e, "LD_PRELOAD=", 11) == 0 || strncmp(*e, "VMRECORD_RING=", 14) == 0) continue;
+    if (strncmp(*e, "LD_PRELOAD=", 11) == 0 || strncmp(*e, "VMRECORD_RING=", 14) == 0 ||
+        strncmp(*e, "VMRECORD_TRACER=", 16) == 0) {
+      continue;
+    }
     env_storage.emplace_back(*e);
   }
   std::string preload = spec.preload_path;
@@ -31,6 +34,10 @@ Status Launch(const LaunchSpec& spec, pid_t* child) {
   std::vector<char*> envp;
   for (auto& s : env_storage) envp.push_back(s.data());
   envp.push_back(nullptr);
+  // The same with the tracer's variable, for a child the tracer attached to.
+  std::string traced_var = std::string(kTracerEnvVar) + "=1";
+  std::vector<char*> traced_envp = envp;
+  traced_envp.insert(traced_envp.end() - 1, traced_var.data());
   std::vector<std::string> argv_storage = spec.command;
   std::vector<char*> argv;
   for (auto& s : argv_storage) argv.push_back(s.data());
@@ -41,14 +48,27 @@ Status Launch(const LaunchSpec& spec, pid_t* child) {
   if (pipe2(report, O_CLOEXEC) != 0) {
     return Status::Error(std::string("vmrecord: pipe: ") + strerror(errno));
   }
-  const pid_t pid = fork();
-  if (pid < 0) {
+  // And the parent tells the child through another whether the tracer attached (one byte).
+  int go[2];
+  if (pipe2(go, O_CLOEXEC) != 0) {
     close(report[0]);
     close(report[1]);
+    return Status::Error(std::string("vmrecord: pipe: ") + strerror(errno));
+  }
+  const pid_t pid = fork();
+  if (pid < 0) {
+    for (int fd : {report[0], report[1], go[0], go[1]}) close(fd);
     return Status::Error(std::string("vmrecord: fork: ") + strerror(errno));
   }
   if (pid == 0) {
     close(report[0]);
+    close(go[1]);
+    char traced = 0;
+    ssize_t got;
+    do {
+      got = read(go[0], &traced, 1);
+    } while (got < 0 && errno == EINTR);
+    close(go[0]);
     signal(SIGINT, SIG_DFL);
     signal(SIGQUIT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
@@ -56,13 +76,20 @@ Status Launch(const LaunchSpec& spec, pid_t* child) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    execvpe(argv[0], argv.data(), envp.data());
+    execvpe(argv[0], argv.data(), got == 1 && traced == 1 ? traced_envp.data() : envp.data());
     const int err = errno;
     ssize_t ignored = write(report[1], &err, sizeof err);
     (void)ignored;
     _exit(127);
   }
   close(report[1]);
+  close(go[0]);
+  const char traced = spec.attach_tracer && spec.attach_tracer(pid) ? 1 : 0;
+  ssize_t sent;
+  do {
+    sent = write(go[1], &traced, 1);
+  } while (sent < 0 && errno == EINTR);
+  close(go[1]);
   int err = 0;
   ssize_t n;
   do {

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,9 @@ struct LaunchSpec {
   std::vector<std::string> command;  // argv; command[0] is looked up in PATH
   std::string preload_path;          // prepended to LD_PRELOAD
   std::string ring_name;             // exported as VMRECORD_RING
+  // Called with the child's pid after fork and before it execs (it waits meanwhile): attaches
+  // the system-call tracer. Returns whether it did; then kTracerEnvVar=1 is exported.
+  std::function<bool(pid_t)> attach_tracer;
 };
 
 // Forks and execs the command. Returns once the exec has succeeded (or failed: then an error

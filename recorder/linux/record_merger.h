@@ -94,6 +94,7 @@ class RecordMerger {
     uint64_t recycle_head = ~uint64_t{0};  // head at the previous RecycleRings
     // The writer of the records at the tail (from the ring's writer records).
     uint32_t pid = 0, tid = 0, instance = 0;
+    uint8_t origin = 0;   // CallOrigin: 0 for the preload's records, set by the tracer's
     bool broken = false;  // a record did not parse: nothing more is read from this ring
   };
 
@@ -308,10 +309,12 @@ inline unsigned RecordMerger::Decode(uint32_t i, Cursor& c, const RingView& ring
     const uint32_t instance = static_cast<uint32_t>(p[0] >> 32);
     const uint32_t tid = static_cast<uint32_t>(p[0]);
     const uint32_t pid = static_cast<uint32_t>(p[1]);
+    const uint8_t origin = static_cast<uint8_t>(p[1] >> 32);
     *emit = c.instance != instance || c.tid != tid || c.pid != pid;  // passed on when new
     c.instance = instance;
     c.tid = tid;
     c.pid = pid;
+    c.origin = origin;
   }
   // Every field is written, so that no stale value survives from the previous record (and
   // member by member: `= {}` or a memset compiles to a slow `rep stos` here).
@@ -411,6 +414,7 @@ inline unsigned RecordMerger::Decode(uint32_t i, Cursor& c, const RingView& ring
   out->error = error;
   out->fd = fd;
   out->op = op;
+  out->origin = c.origin;
   return words;
 }
 

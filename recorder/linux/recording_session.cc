@@ -15,7 +15,9 @@
 #include <cstring>
 #include <new>
 
+#include "recorder/linux/own_syscall.h"
 #include "recorder/linux/ring_directory.h"
+#include "recorder/linux/syscall_filter.h"
 
 extern char** environ;
 
@@ -268,6 +270,7 @@ void ChildAfterFork() {
   // Its own command line (its parent's argv, until it execs) and address space (its parent's).
   EmitCommandLine();
   EmitMappings();
+  AnnounceImage(g_session_state.instance, &t_guard);  // the filter came with the fork
   --t_guard;
   errno = saved_errno;
 }
@@ -287,8 +290,8 @@ bool AttachSegment() {
   struct stat st;
   const long stat_rc = syscall(SYS_fstat, fd, &st);
   void* address = stat_rc == 0 && st.st_size >= static_cast<off_t>(kSessionHeaderBytes)
-                      ? reinterpret_cast<void*>(syscall(SYS_mmap, nullptr, st.st_size,
-                                                        PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0))
+                      ? reinterpret_cast<void*>(OwnSyscall(SYS_mmap, 0, st.st_size,
+                                                           PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0))
                       : MAP_FAILED;
   syscall(SYS_close, fd);
   if (address == MAP_FAILED) return false;
@@ -296,7 +299,7 @@ bool AttachSegment() {
   auto* session = static_cast<SessionHeader*>(address);
   if (session->magic != kSessionMagic || session->version != kWireVersion ||
       !g_rings.Attach(session, bytes)) {
-    syscall(SYS_munmap, address, bytes);
+    OwnSyscall(SYS_munmap, reinterpret_cast<long>(address), static_cast<long>(bytes), 0, 0, 0, 0);
     return false;
   }
   g_session = session;
@@ -332,6 +335,7 @@ bool EnsureSessionSlow() {
     EmitProcessStart(0);
     EmitCommandLine();
     EmitMappings();
+    StartSyscallTracing(g_session_state.instance, &t_guard);
   }
   errno = saved_errno;  // nothing of the attach (a failed /proc read) shows in the program
   return ok;

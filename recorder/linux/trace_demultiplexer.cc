@@ -367,6 +367,7 @@ TraceDemultiplexer::ProcessTrace& TraceDemultiplexer::TraceFor(const CallRecord&
     meta["started_by"] = record.arg != 0 ? "fork" : "exec";
   }
   meta["recorder"] = "vmrecord (LD_PRELOAD)";
+  meta["syscall_tracer"] = syscall_tracer_;
   latest_by_pid_[record.pid] = record.instance;
   ProcessTrace& ref = *trace;
   instances_[record.instance] = std::move(trace);

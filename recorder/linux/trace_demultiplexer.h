@@ -28,6 +28,9 @@ class TraceDemultiplexer {
   // TSC while the command already runs). The records held meanwhile are encoded by
   // EncodeHeld, a slice at a time, so that the collector can go on draining the rings.
   void SetClock(const ClockConversion& clock);
+  // What the header's metadata["syscall_tracer"] says: "on" (glibc's and ld.so's own
+  // mmap-family calls are in the trace, with their origin) or "off: <why>".
+  void SetSyscallTracer(std::string state) { syscall_tracer_ = std::move(state); }
   // Encodes up to `max_records` of the records held for want of a clock (and the records that
   // arrived after them). Returns how many are still held. REQUIRES: SetClock was called.
   size_t EncodeHeld(size_t max_records);
@@ -92,6 +95,7 @@ class TraceDemultiplexer {
   uint64_t dropped_ = 0;
   uint64_t late_mappings_ = 0;  // snapshot lines that came after their trace's header
   Status status_;
+  std::string syscall_tracer_ = "off";
 };
 
 }  // namespace vmreplay::recorder

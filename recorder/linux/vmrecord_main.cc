@@ -31,6 +31,9 @@ constexpr char kUsage[] =
     "  --zstd-level L      chunk compression level while recording (default 1; negative =\n"
     "                      faster)\n"
     "  --no-compress       write uncompressed chunks\n"
+    "  --no-syscall-tracer record only the calls made through the symbol table, not the\n"
+    "                      mmap-family system calls glibc and ld.so make themselves (those\n"
+    "                      need ptrace and a seccomp filter; see recorder/linux/README.md)\n"
     "  --version           print the version\n";
 
 }  // namespace
@@ -55,6 +58,8 @@ int main(int argc, char** argv) {
       options.zstd_level = std::atoi(argv[++i]);
     } else if (arg == "--no-compress") {
       options.compress = false;
+    } else if (arg == "--no-syscall-tracer") {
+      options.trace_syscalls = false;
     } else if (arg == "--version") {
       std::printf("vmrecord %s (trace format 1)\n", VMREPLAY_VERSION);
       return 0;
@@ -84,6 +89,28 @@ int main(int argc, char** argv) {
                static_cast<unsigned long long>(result.events),
                static_cast<unsigned long long>(result.dropped_events), result.trace_paths.size(),
                result.trace_paths.empty() ? "(none)" : result.trace_paths[0].c_str());
+  const vmreplay::recorder::SyscallTracerStats& t = result.tracer;
+  if (t.attached) {
+    std::fprintf(stderr,
+                 "vmrecord: system calls glibc and ld.so made themselves: %llu recorded (libc %llu, "
+                 "heap %llu, loader %llu, other %llu) in %llu image(s); %llu before a preload "
+                 "started, not recorded\n",
+                 static_cast<unsigned long long>(t.RecordedTotal()),
+                 static_cast<unsigned long long>(t.recorded[1]),
+                 static_cast<unsigned long long>(t.recorded[2]),
+                 static_cast<unsigned long long>(t.recorded[3]),
+                 static_cast<unsigned long long>(t.recorded[4]),
+                 static_cast<unsigned long long>(t.images),
+                 static_cast<unsigned long long>(t.before_start));
+    if (t.dropped != 0) {
+      std::fprintf(stderr, "vmrecord: warning: %llu of them lost (no ring space for 2 s)\n",
+                   static_cast<unsigned long long>(t.dropped));
+    }
+  } else {
+    std::fprintf(stderr,
+                 "vmrecord: only hooked calls recorded: the system-call tracer is off (%s)\n",
+                 t.not_attached_why.c_str());
+  }
   if (result.term_signal != 0) {
     std::fprintf(stderr, "vmrecord: the command was killed by signal %d (%s)\n", result.term_signal,
                  strsignal(result.term_signal));

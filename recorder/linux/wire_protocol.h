@@ -19,11 +19,24 @@ namespace vmreplay::recorder {
 
 // 3: one ring per thread, records of 64-bit words ordered by their key (the session clock).
 // 4: the address-space snapshot (kWireMapping, kWireMappingName).
-inline constexpr uint32_t kWireVersion = 4;
+// 5: the writer record's origin (records of the system-call tracer).
+inline constexpr uint32_t kWireVersion = 5;
 inline constexpr uint64_t kSessionMagic = 0x31534552444D5256ull;  // "VMRDRES1"
 
 // Environment variable naming the shared segment (a POSIX shm name, "/vmrecord.<pid>.<n>").
 inline constexpr char kRingEnvVar[] = "VMRECORD_RING";
+
+// Set (to "1") by vmrecord when its system-call tracer is attached to the command: only then
+// does the preload install its seccomp filter (syscall_filter.h), whose SECCOMP_RET_TRACE
+// would fail the traced calls with ENOSYS if no tracer were there.
+inline constexpr char kTracerEnvVar[] = "VMRECORD_TRACER";
+
+// How a process image introduces itself to the tracer: prctl(kAnnounceOption, instance,
+// guard TLS offset, own-syscall begin, own-syscall end), which the filter always traces (and
+// the kernel then fails with EINVAL). SECCOMP_RET_DATA of the filter's verdicts:
+inline constexpr unsigned long kAnnounceOption = 0x564D5243;  // "VMRC"
+inline constexpr uint16_t kFilterDataCall = 1;                 // an mmap-family call to record
+inline constexpr uint16_t kFilterDataAnnounce = 2;             // the announcement
 
 // Wire operation codes: the values of vmreplay::Op for recorded calls, plus wire-only
 // control records that never become trace events.
@@ -50,8 +63,10 @@ enum WireOp : uint8_t {
   // right after its kWireProcessStart: at most kCommandLineChunkBytes bytes in the payload
   // words, the byte count in the header's error field.
   kWireCommandLine = 201,
-  // Who writes the records that follow in this ring: payload (instance << 32 | tid), pid.
-  // The first record of a ring's every new writer (see ThreadRingHeader::last_writer).
+  // Who writes the records that follow in this ring: payload (instance << 32 | tid),
+  // (origin << 32 | pid). The first record of a ring's every new writer (see
+  // ThreadRingHeader::last_writer). origin is a CallOrigin (proto/event.h): 0 in the preload's
+  // rings; vmrecord's system-call tracer writes the calls it saw on a thread's behalf.
   kWireWriter = 202,
   // One line of /proc/self/maps, sent by a process image right after its kWireProcessStart (and
   // command line), before any call: payload start, end, prot | shared << 32, offset, inode.
@@ -87,7 +102,7 @@ inline constexpr size_t kCommandLineMaxBytes = 4096;
 //     posix_memalign, aligned_alloc, memalign   alignment, size, result (posix_memalign: *memptr)
 //     process start   parent instance, parent pid
 //     command line    up to 3 words of bytes
-//     writer          instance << 32 | tid, pid
+//     writer          instance << 32 | tid, origin << 32 | pid
 //     mapping         start, end, prot | shared << 32, offset, inode
 //     mapping name    up to 3 words of bytes
 // The entry timestamp of a call is key - latency for calls keyed after they return, the key

@@ -34,7 +34,10 @@ int RunSchema(const std::vector<std::string>& args) {
     return c == FieldCoding::kDelta ? "delta" : c == FieldCoding::kSigned ? "signed" : "plain";
   };
   auto text = [](FieldText t) {
-    return t == FieldText::kHex ? "hex" : t == FieldText::kString ? "string" : "decimal";
+    return t == FieldText::kHex      ? "hex"
+           : t == FieldText::kString ? "string"
+           : t == FieldText::kOrigin ? "origin"
+                                     : "decimal";
   };
   std::cout << "{\"schema\":\"vmreplay.schema/1\",\"format_major\":" << kFormatMajor
             << ",\"format_minor\":" << kFormatMinor << ",\"fields\":[";
@@ -44,7 +47,7 @@ int RunSchema(const std::vector<std::string>& args) {
               << ",\"coding\":\"" << coding(kFields[f].coding) << "\",\"text\":\""
               << text(kFields[f].text) << "\",\"bits\":" << kFields[f].bits
               << ",\"outcome\":" << (f >= static_cast<int>(Field::k_result) ? "true" : "false")
-              << "}";
+              << (f == static_cast<int>(kOptionalColumn) ? ",\"optional\":true" : "") << "}";
   }
   std::cout << "],\"ops\":[";
   for (int op = 1; op < kOpCount; ++op) {

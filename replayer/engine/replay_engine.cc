@@ -142,6 +142,13 @@ void ReplayEngine::AfterVm(uint64_t index, ReplayMetrics* m) {
 
 bool ReplayEngine::Apply(const Event& e, uint64_t index, ReplayMetrics* m) {
   ++m->events;
+  // glibc's malloc mapping its own pages inside a recorded heap call: the replay's heap makes
+  // its own system calls for the same heap call, so these are the recorded heap's, not the
+  // program's (recorder/linux/syscall_tracer.h).
+  if (__builtin_expect(e.origin == static_cast<uint32_t>(CallOrigin::kHeapInternal), 0)) {
+    ++m->skipped_heap_internal;
+    return true;
+  }
   const bool heap_op = IsHostMallocOp(e.op) || IsPosixHeapOp(e.op);
   if (!heap_op) manager_->set_event_index(index);  // Heap events never touch the platform.
   switch (e.op) {

@@ -116,6 +116,8 @@ enum class NotLifted : uint8_t {
   kCoredumpAdvice,
   kOtherAdvice,
   kFreeNull,
+  kHeapInternal,
+  kSystemMapping,
   kCount
 };
 
@@ -136,6 +138,12 @@ inline constexpr std::array<PatternInfo, static_cast<size_t>(NotLifted::kCount)>
      "MADV_DODUMP / MADV_DONTDUMP inside a known mapping, not after a call it belongs to"},
     {"other-advice", "none", "madvise advice with no Win32 counterpart"},
     {"free-null", "none", "free(NULL)"},
+    {"heap-internal", "none (the heap's own pages)",
+     "mmap-family calls glibc's malloc made inside a recorded heap call (origin=heap); the "
+     "lifted HostAlloc/HostFree stand for them"},
+    {"system-mapping", "none (glibc's or ld.so's own)",
+     "mmap-family calls glibc or ld.so made themselves (origin libc or loader: ld.so mapping "
+     "libcoreclr.so, thread stacks, locale files), and the runtime's calls on those mappings"},
 }};
 
 enum class Unclassified : uint8_t {

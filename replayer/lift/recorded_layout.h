@@ -19,6 +19,7 @@ enum class Role : uint8_t {
   kDirect,        // mmap with access, not the VirtualAlloc family (not lifted)
   kStack,         // MAP_STACK (not lifted)
   kUnlifted,      // a reservation the lift could not classify: later calls on it are not lifted
+  kSystem,        // mapped by glibc or ld.so themselves (a call's origin): not the runtime's
 };
 
 // Who made a reservation, as far as its call pattern tells.

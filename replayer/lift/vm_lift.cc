@@ -70,6 +70,11 @@ bool IsView(const Mapping* m) {
                           m->role == Role::kImageSection);
 }
 
+// Mappings that are not the VirtualAlloc family's: later calls on them are counted, not lifted.
+bool NotTheRuntimes(const Mapping* m) {
+  return m->role == Role::kDirect || m->role == Role::kStack || m->role == Role::kSystem;
+}
+
 Mapping MakeMapping(Role role, uint64_t base, uint64_t length, Owner owner = Owner::kRuntime,
                     int fd = -1) {
   Mapping m;
@@ -308,11 +313,38 @@ const Mapping* VmLift::MappingOf(const Event& e, uint64_t index, uint64_t start,
 }
 
 void VmLift::NotLiftedOn(const Mapping* m, const Event& e, uint64_t index) {
-  stats_->CountNotLifted(
-      m->role == Role::kStack ? NotLifted::kThreadStack : NotLifted::kDirectMapping, e.op, index);
+  stats_->CountNotLifted(m->role == Role::kStack    ? NotLifted::kThreadStack
+                         : m->role == Role::kSystem ? NotLifted::kSystemMapping
+                                                    : NotLifted::kDirectMapping,
+                         e.op, index);
+}
+
+void VmLift::LiftSystemCall(const Event& e, uint64_t index) {
+  stats_->CountNotLifted(NotLifted::kSystemMapping, e.op, index);
+  if (e.error != 0) return;
+  switch (e.op) {
+    case Op::kMmap:
+      layout_.Insert(e.result, e.result + PageUp(e.size),
+                     MakeMapping(Role::kSystem, e.result, PageUp(e.size)));
+      return;
+    case Op::kMunmap:
+      layout_.Erase(e.addr, e.addr + PageUp(e.size));
+      return;
+    case Op::kMremap:
+      layout_.Erase(e.addr, e.addr + PageUp(e.size));
+      layout_.Insert(e.result, e.result + PageUp(e.new_size),
+                     MakeMapping(Role::kSystem, e.result, PageUp(e.new_size)));
+      return;
+    default:  // mprotect, madvise: the mapping stays glibc's or ld.so's
+      return;
+  }
 }
 
 void VmLift::Lift(const Event& e, uint64_t index, std::vector<Event>* out) {
+  if (e.origin != static_cast<uint32_t>(CallOrigin::kHooked)) {
+    LiftSystemCall(e, index);
+    return;
+  }
   if (Continue(e, index, out)) return;
   switch (e.op) {
     case Op::kMmap:
@@ -378,7 +410,7 @@ void VmLift::LiftMmap(const Event& e, uint64_t index, std::vector<Event>* out) {
         stats_->CountLifted(Lifted::kDecommit);
         OpenFold(e, index, lifted, kMadvDontDump);
       }
-    } else if (m != nullptr && (m->role == Role::kDirect || m->role == Role::kStack)) {
+    } else if (m != nullptr && NotTheRuntimes(m)) {
       NotLiftedOn(m, e, index);
     } else if (m != nullptr && m->role == Role::kPool) {
       stats_->CountUnclassified(Unclassified::kPoolOutsideView, e.op, index);
@@ -452,7 +484,7 @@ void VmLift::LiftMunmap(const Event& e, uint64_t index, std::vector<Event>* out)
   } else if (IsView(&mapping) && whole) {
     stats_->CountLifted(Lifted::kViewRelease);
     out->push_back(Released(e, start));
-  } else if (mapping.role == Role::kDirect || mapping.role == Role::kStack) {
+  } else if (NotTheRuntimes(&mapping)) {
     NotLiftedOn(&mapping, e, index);
   } else if (mapping.role == Role::kPool) {
     stats_->CountUnclassified(Unclassified::kPoolOutsideView, e.op, index);
@@ -488,7 +520,7 @@ void VmLift::LiftMprotect(const Event& e, uint64_t index) {
     OpenFold(e, index, lifted, advice);
   } else if (IsView(m)) {
     stats_->CountNotLifted(NotLifted::kViewProtect, e.op, index);
-  } else if (m->role == Role::kDirect || m->role == Role::kStack) {
+  } else if (NotTheRuntimes(m)) {
     NotLiftedOn(m, e, index);
   } else if (m->role == Role::kPool) {
     stats_->CountUnclassified(Unclassified::kPoolOutsideView, e.op, index);
@@ -522,7 +554,7 @@ void VmLift::LiftMadvise(const Event& e, uint64_t index) {
     if (!Apply(&lifted, 0, e.op, index)) return;
     stats_->CountLifted(refused_reset ? Lifted::kResetRefusedByKernel : Lifted::kReset);
     OpenFold(e, index, lifted, kMadvDontDump);
-  } else if (m->role == Role::kDirect || m->role == Role::kStack) {
+  } else if (NotTheRuntimes(m)) {
     NotLiftedOn(m, e, index);
   } else {
     stats_->CountNotLifted(NotLifted::kOtherAdvice, e.op, index);

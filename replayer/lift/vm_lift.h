@@ -77,6 +77,10 @@ class VmLift {
   // `advice`: MADV_DONTDUMP completed it; `commit_prot`: a commit of all of it did (-1: none).
   void CompleteReserve(const Open& open, bool advice, int commit_prot, std::vector<Event>* out);
 
+  // A call glibc or ld.so made itself (origin libc or loader): never the runtime's, but its
+  // mapping is kept, so that the runtime's own calls on it (an mprotect of libcoreclr.so's
+  // pages) are known memory.
+  void LiftSystemCall(const Event& e, uint64_t index);
   void LiftMmap(const Event& e, uint64_t index, std::vector<Event>* out);
   void LiftMunmap(const Event& e, uint64_t index, std::vector<Event>* out);
   void LiftMprotect(const Event& e, uint64_t index);

@@ -28,6 +28,7 @@ void ReplayMetrics::MergeLane(const ReplayMetrics& lane) {
   skipped_not_memory += lane.skipped_not_memory;
   skipped_dependent += lane.skipped_dependent;
   skipped_null_free += lane.skipped_null_free;
+  skipped_heap_internal += lane.skipped_heap_internal;
   untranslatable += lane.untranslatable;
   divergences += lane.divergences;
   first_divergences.insert(first_divergences.end(), lane.first_divergences.begin(),

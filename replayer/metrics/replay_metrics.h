@@ -38,6 +38,9 @@ struct ReplayMetrics {
   uint64_t skipped_dependent = 0;
   // free(NULL) and HostFree(NULL): no-ops by definition, counted and not replayed.
   uint64_t skipped_null_free = 0;
+  // mmap-family calls glibc's malloc made inside a recorded heap call (origin=heap): the heap's
+  // own pages, which the replay's heap allocates its own way. Counted, not replayed.
+  uint64_t skipped_heap_internal = 0;
   // Calls on recorded addresses the replay never saw created (memory from before the recording
   // or from outside the traced interfaces); on real backends they are not issued.
   uint64_t untranslatable = 0;

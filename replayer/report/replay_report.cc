@@ -48,6 +48,8 @@ std::vector<TableRow> TableRows(const std::vector<ReplayMetrics>& runs) {
       {"skipped (not memory)", [](const auto& m) { return Num(m.skipped_not_memory); }},
       {"skipped (dependent)", [](const auto& m) { return Num(m.skipped_dependent); }},
       {"skipped (free of NULL)", [](const auto& m) { return Num(m.skipped_null_free); }},
+      {"skipped (the heap's own pages)",
+       [](const auto& m) { return Num(m.skipped_heap_internal); }},
       {"untranslatable", [](const auto& m) { return Num(m.untranslatable); }},
       {"divergences", [](const auto& m) { return Num(m.divergences); }},
       {"peak commit", [](const auto& m) { return Bytes(m.vm.peak_committed_bytes); }},
@@ -197,6 +199,7 @@ void WriteJson(const std::string& trace, const std::vector<ReplayMetrics>& runs,
         << ",\"skipped_not_memory\":" << m.skipped_not_memory
         << ",\"skipped_dependent\":" << m.skipped_dependent
         << ",\"skipped_null_free\":" << m.skipped_null_free
+        << ",\"skipped_heap_internal\":" << m.skipped_heap_internal
         << ",\"untranslatable\":" << m.untranslatable << ",\"divergences\":" << m.divergences
         << ",\"stopped_early\":" << (m.stopped_early ? "true" : "false")
         << ",\"threads\":{\"mode\":" << (m.threaded ? "\"replay\"" : "\"single\"")
@@ -276,7 +279,7 @@ void WriteCsv(const std::vector<ReplayMetrics>& runs, std::ostream& out) {
          "divergences,peak_commit_bytes,peak_commit_event,peak_reserve_bytes,"
          "peak_reserve_event,fragmentation_end,fragmentation_max,peak_live_bytes,"
          "heap_fragmentation_at_peak,johnstone_wilson_4,notifications_low,"
-         "notifications_neutral,notifications_high,events_per_second,threads,skipped_null_free\n";
+         "notifications_neutral,notifications_high,events_per_second,threads,skipped_null_free,skipped_heap_internal\n";
   auto d = [](const std::optional<double>& v) { return v ? Fixed(*v, 6) : std::string(); };
   for (const auto& m : runs) {
     out << CsvField(m.manager) << "," << m.platform << "," << m.heap << "," << m.events << ","
@@ -287,7 +290,8 @@ void WriteCsv(const std::vector<ReplayMetrics>& runs, std::ostream& out) {
         << "," << m.peak_live_bytes << "," << d(m.heap_fragmentation_at_peak()) << ","
         << d(m.johnstone_wilson_4()) << "," << m.notifications_low << "," << m.notifications_neutral
         << "," << m.notifications_high << "," << Fixed(m.events_per_second(), 0) << ","
-        << (m.threaded ? "replay" : "single") << "," << m.skipped_null_free << "\n";
+        << (m.threaded ? "replay" : "single") << "," << m.skipped_null_free << "," << m.skipped_heap_internal
+        << "\n";
   }
 }
 

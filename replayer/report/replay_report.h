@@ -4,7 +4,7 @@
 // JSON schema "vmreplay.replay/2" (2: runs are cells; "backend" is "MANAGER/PLATFORM"):
 //   {"schema":"vmreplay.replay/2","trace":PATH,"runs":[{
 //     "backend":S,"manager":S,"platform":S,"heap":S,"events":N,"replayed":N,"skipped_not_memory":N,
-//     "skipped_dependent":N,"skipped_null_free":N,"untranslatable":N,"divergences":N,"stopped_early":B,
+//     "skipped_dependent":N,"skipped_null_free":N,"skipped_heap_internal":N,"untranslatable":N,"divergences":N,"stopped_early":B,
 //     "threads":{"mode":"single"|"replay","recorded":N,"replay":N,"cross_thread_waits":N},
 //     "first_divergences":[{"event":N,"op":S,"what":S}],
 //     "peak_commit_bytes":N,"peak_commit_event":N,"peak_reserve_bytes":N,"peak_reserve_event":N,

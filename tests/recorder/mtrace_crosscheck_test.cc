@@ -122,6 +122,8 @@ std::vector<Event> TraceWindow(const TraceContents& trace, bool* found) {
       *found = true;
       break;
     }
+    // mtrace logs heap calls only, not the system calls glibc's malloc makes under them.
+    if (e.origin != 0) continue;
     window.push_back(e);
   }
   return window;

@@ -96,7 +96,7 @@ TraceContents ReadTrace(const std::string& path) {
   Event e;
   while (source->Next(&e)) {
     out.events.push_back(e);
-    ++out.op_counts[e.op];
+    ++(e.origin == 0 ? out.op_counts : out.system_op_counts)[e.op];
   }
   if (!source->status().ok()) {
     out.error = source->status().message();

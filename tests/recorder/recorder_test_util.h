@@ -35,7 +35,8 @@ struct TraceContents {
   std::vector<Event> events;
   proto::Footer footer;
   bool has_footer = false;
-  std::map<Op, uint64_t> op_counts;
+  std::map<Op, uint64_t> op_counts;         // hooked calls (origin 0): the program's own
+  std::map<Op, uint64_t> system_op_counts;  // the ones glibc and ld.so made (origin != 0)
 };
 TraceContents ReadTrace(const std::string& path);
 
