@@ -266,7 +266,7 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
   auto finish_later = [&](uint32_t pid) {
     if (finishing.insert(pid).second) to_finish.emplace_back(pid, merger.ClockNow());
   };
-  std::vector<std::pair<pid_t, int>> exits;
+  std::vector<SyscallTracer::Notice> exits;
   auto last_poll = std::chrono::steady_clock::now();
   auto last_recycle = last_poll;
   bool root_done = false;
@@ -284,8 +284,12 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
     // Exits, as the tracer (the reaper) saw them: every one is handed over before done().
     const bool tracer_done = tracer.done();
     exits.clear();
-    tracer.TakeExits(&exits);
-    for (const auto& [pid, status] : exits) {
+    tracer.TakeNotices(&exits);
+    for (const auto& [pid, status, lost_call] : exits) {
+      if (lost_call) {
+        demux.CountDropped(static_cast<uint32_t>(pid));
+        continue;
+      }
       dead.insert(static_cast<uint32_t>(pid));
       demux.NoteExit(static_cast<uint32_t>(pid), status);
       finish_later(static_cast<uint32_t>(pid));
@@ -341,7 +345,6 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
   result->corruption = merger.corruption();
   result->unreadable_words = merger.unreadable_words();
   const Status finished = demux.Finish(result);
-  result->dropped_events += result->tracer.dropped;
   result->written_seconds = static_cast<double>(MonotonicNs() - start_mono) * 1e-9;
   return finished;
 }

@@ -304,9 +304,10 @@ class SyscallTracer::Impl {
     } while (w < 0 && errno == EINTR);
     const bool exited = w < 0 || WIFEXITED(status) || WIFSIGNALED(status);
     if (exited || !WIFSTOPPED(status) || WSTOPSIG(status) != (SIGTRAP | 0x80)) {
-      // Killed inside the call (or an unexpected stop): nothing to record; a release that never
-      // returned lost nothing.
+      // Killed inside the call (its process exiting meanwhile, say): the call ran, its outcome
+      // was never seen. Counted as dropped in its trace's footer, as the preload's are.
       if (have_space && release) ring_.header->pending.store(0, std::memory_order_release);
+      lost_.push_back(pid);
       if (w > 0) pending_status_.emplace_back(w, status);
       return;
     }
@@ -315,6 +316,7 @@ class SyscallTracer::Impl {
     const uint64_t exit_time = Clock();
     if (!have_space) {
       ++stats_->dropped;
+      lost_.push_back(pid);
       Resume(static_cast<pid_t>(tid), 0);
       return;
     }
@@ -397,6 +399,8 @@ class SyscallTracer::Impl {
  public:
   // Statuses collected while waiting for one thread's exit stop, handled next.
   std::vector<std::pair<pid_t, int>> pending_status_;
+  // Processes with a call whose record was lost (entered, never seen to return), in order.
+  std::vector<uint32_t> lost_;
 
  private:
   RingDirectory rings_;
@@ -437,9 +441,14 @@ bool SyscallTracer::Start(pid_t child) {
     attached.set_value(traced);
     auto on_exit = [this](pid_t pid, int status) {
       std::lock_guard<std::mutex> lock(exits_mutex_);
-      exits_.emplace_back(pid, status);
+      exits_.push_back({pid, status, false});
     };
     for (;;) {
+      if (impl_ != nullptr && !impl_->lost_.empty()) {  // before the exit that may follow
+        std::lock_guard<std::mutex> lock(exits_mutex_);
+        for (uint32_t pid : impl_->lost_) exits_.push_back({static_cast<pid_t>(pid), 0, true});
+        impl_->lost_.clear();
+      }
       if (impl_ != nullptr && !impl_->pending_status_.empty()) {
         auto [tid, status] = impl_->pending_status_.front();
         impl_->pending_status_.erase(impl_->pending_status_.begin());
@@ -463,7 +472,7 @@ bool SyscallTracer::Start(pid_t child) {
   return result.get();
 }
 
-void SyscallTracer::TakeExits(std::vector<std::pair<pid_t, int>>* exits) {
+void SyscallTracer::TakeNotices(std::vector<Notice>* exits) {
   std::lock_guard<std::mutex> lock(exits_mutex_);
   exits->insert(exits->end(), exits_.begin(), exits_.end());
   exits_.clear();

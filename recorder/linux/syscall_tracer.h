@@ -71,8 +71,15 @@ class SyscallTracer {
   // Starts the tracer thread, which attaches to `child` (forked, waiting to exec) and from then
   // on reaps. Returns whether the child is traced (then it must be told so: kTracerEnvVar).
   bool Start(pid_t child);
-  // Process exits seen since the last call, as (pid, wait status), in the order seen.
-  void TakeExits(std::vector<std::pair<pid_t, int>>* exits);
+  // What happened to the recorded processes since the last call, in order: a process exited
+  // (its wait status), or one of its calls was lost (entered, and its thread died before the
+  // call was seen to return: the footer's dropped_events counts it).
+  struct Notice {
+    pid_t pid;
+    int status;
+    bool lost_call;
+  };
+  void TakeNotices(std::vector<Notice>* notices);
   // True once no child and no tracee is left (every exit was handed over before this is set).
   bool done() const { return done_.load(std::memory_order_acquire); }
   // Waits for the thread (REQUIRES: done()); stats are final afterwards.
@@ -85,7 +92,7 @@ class SyscallTracer {
   std::thread thread_;
   std::atomic<bool> done_{false};
   std::mutex exits_mutex_;
-  std::vector<std::pair<pid_t, int>> exits_;
+  std::vector<Notice> exits_;
   SyscallTracerStats stats_;
 };
 

@@ -54,6 +54,37 @@ TEST(ChunkCodecTest, DecodesChunksWithAbsentColumns) {
   }
 }
 
+// Format 1.3's origin column (CallOrigin): written only when some call in the chunk is not a
+// hooked one, so chunks of hooked calls are encoded byte for byte as before 1.3 and older
+// traces, which have no such column, read with origin 0.
+TEST(ChunkCodecTest, OriginColumnIsLeftOutWhenEveryCallIsHookedAndReadsAsZero) {
+  Event mmap;
+  mmap.op = Op::kMmap;
+  mmap.size = 4096;
+  mmap.result = 0x7f0000000000;
+  Event madvise;
+  madvise.op = Op::kMadvise;
+  madvise.addr = 0x7f0000000000;
+  madvise.size = 4096;
+  std::vector<Event> hooked = {mmap, madvise};
+  std::vector<Event> mixed = hooked;
+  mixed[0].origin = static_cast<uint32_t>(CallOrigin::kLoader);
+  mixed[1].origin = static_cast<uint32_t>(CallOrigin::kHeapInternal);
+  // The origin column's tag: field 32, length-delimited.
+  const std::string tag = {static_cast<char>(0x82), static_cast<char>(0x02)};
+  for (const auto& [events, has_column] : {std::pair{hooked, false}, std::pair{mixed, true}}) {
+    ChunkEncoder encoder;
+    std::string bytes;
+    encoder.Encode(events, 0, 0, {}, /*compress=*/false, 0, &bytes);
+    EXPECT_EQ(bytes.find(tag) != std::string::npos, has_column);
+    ChunkDecoder decoder;
+    DecodedChunk chunk;
+    Status s = decoder.Decode(bytes.data(), bytes.size(), 0, false, &chunk);
+    ASSERT_TRUE(s.ok()) << s.message();
+    EXPECT_EQ(chunk.events, events);
+  }
+}
+
 // After damage string ids may jump, but never past 32 bits.
 TEST(ChunkCodecTest, RefusesStringIdsPast32Bits) {
   Event e;

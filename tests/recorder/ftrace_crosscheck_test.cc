@@ -37,6 +37,7 @@ namespace {
 using namespace rectest;  // NOLINT: the helpers
 
 const char* const kCalls[] = {"mmap", "munmap", "mremap", "mprotect", "madvise"};
+constexpr char kDropped[] = "(dropped)";
 constexpr char kTracefs[] = "/sys/kernel/tracing";
 
 bool WriteTo(const std::string& path, const std::string& value) {
@@ -188,10 +189,12 @@ void CrossCheck(const std::vector<std::string>& command, const std::string& what
     const TraceContents t = ReadTrace(dir + "/" + name);
     ASSERT_TRUE(t.ok) << name << ": " << t.error;
     ASSERT_TRUE(t.has_footer) << name;
-    EXPECT_EQ(t.footer.dropped_events(), 0u) << name;
     EXPECT_EQ(t.header.metadata().at("syscall_tracer"), "on") << name;
     CallCounts& c = by_pid[static_cast<uint32_t>(std::stoul(t.header.metadata().at("pid")))]
                           [static_cast<uint32_t>(std::stoul(t.header.metadata().at("instance")))];
+    // Calls whose thread died inside them (its process exiting meanwhile): their outcome was
+    // never seen, so the trace counts them as dropped.
+    c[kDropped] = t.footer.dropped_events();
     for (const auto& counts : {t.op_counts, t.system_op_counts}) {
       for (const auto& [op, n] : counts) {
         if (IsPosixVirtualOp(op)) c[std::string(OpName(op))] += n;
@@ -212,19 +215,31 @@ void CrossCheck(const std::vector<std::string>& command, const std::string& what
   for (const auto& [key, counts] : kernel) {
     ASSERT_EQ(ours.count(key), 1u) << "pid " << key.pid << " image " << key.ordinal;
     const CallCounts& mine = ours.at(key);
+    uint64_t missing = 0;
     for (const char* call : kCalls) {
       const uint64_t k = counts.count(call) ? counts.at(call) : 0;
       const uint64_t t = mine.count(call) ? mine.at(call) : 0;
-      EXPECT_EQ(t, k) << call << " in pid " << key.pid << " image " << key.ordinal;
+      EXPECT_LE(t, k) << call << " in pid " << key.pid << " image " << key.ordinal;
+      missing += k > t ? k - t : 0;
       sums[call].first += k;
       sums[call].second += t;
       total += k;
     }
+    const uint64_t dropped = mine.count(kDropped) ? mine.at(kDropped) : 0;
+    // A call whose thread was killed at its stop (the process exiting meanwhile) is counted as
+    // dropped whether or not the kernel went on to run it: nobody can tell afterwards. So the
+    // calls the kernel saw and the trace has not are at most the footer's dropped ones.
+    EXPECT_LE(missing, dropped) << "calls the kernel saw that the trace has not, in pid "
+                                << key.pid << " image " << key.ordinal
+                                << ", must be among the ones its footer counts as dropped";
+    sums[kDropped].second += dropped;
   }
   for (const char* call : kCalls) {
     std::printf("  %-9s %10llu %10llu\n", call, static_cast<unsigned long long>(sums[call].first),
                 static_cast<unsigned long long>(sums[call].second));
   }
+  std::printf("  dropped (thread died inside the call): %llu\n",
+              static_cast<unsigned long long>(sums[kDropped].second));
   EXPECT_GT(total, 0u);
 }
 
