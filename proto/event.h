@@ -140,7 +140,7 @@ inline constexpr std::string_view kCallOriginNames[kCallOriginCount] = {"hooked"
   X(q_protect, kPlain, kHex)         \
   X(q_type, kPlain, kHex)            \
   X(load, kPlain, kDecimal)          \
-  X(avail, kPlain, kDecimal)          \
+  X(avail, kPlain, kDecimal)         \
   X(origin, kPlain, kOrigin)
 
 enum class Field : uint8_t {

@@ -21,6 +21,7 @@ Status Summarize(const std::string& path, TraceSummary* out) {
     if (s.events == 0) s.first_timestamp_ns = e.timestamp_ns;
     ++s.events;
     ++s.per_op[static_cast<int>(e.op)];
+    if (IsPosixVirtualOp(e.op) && e.origin < kCallOriginCount) ++s.per_origin[e.origin];
     ++s.per_thread[e.thread];
     s.first_timestamp_ns = std::min(s.first_timestamp_ns, e.timestamp_ns);
     s.last_end_ns = std::max(s.last_end_ns, e.timestamp_ns + e.latency_ns);

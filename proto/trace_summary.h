@@ -18,6 +18,8 @@ struct TraceSummary {
   uint64_t file_size = 0;
   uint64_t events = 0;
   std::array<uint64_t, kOpCount> per_op{};
+  // mmap-family calls by who made them (CallOrigin): [0] hooked, then glibc's and ld.so's own.
+  std::array<uint64_t, kCallOriginCount> per_origin{};
   std::map<uint64_t, uint64_t> per_thread;       // thread id -> events
   std::map<uint64_t, std::string> thread_names;  // from the footer, where the recorder knew them
   uint64_t first_timestamp_ns = 0;

@@ -242,7 +242,8 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
   // The TSC is calibrated while the command runs and the rings are drained: records are held
   // until then (kCalibrationNs of them), rather than leave the writers waiting for ring space.
   TraceDemultiplexer demux(options, static_cast<uint32_t>(root), start_wall);
-  demux.SetSyscallTracer(tracer.stats().attached ? "on" : "off: " + tracer.stats().not_attached_why);
+  demux.SetSyscallTracer(tracer.stats().attached ? "on"
+                                                 : "off: " + tracer.stats().not_attached_why);
   bool calibrated = false;
   auto calibrate = [&] {
     Calibrate(start_mono, &clock);

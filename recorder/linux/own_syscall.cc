@@ -14,8 +14,8 @@ namespace {
 #if defined(__x86_64__)
 // The one `syscall` instruction, alone in its section.
 __attribute__((section("vmrecord_sys"), noinline, used)) long RawSyscall(long nr, long a, long b,
-                                                                        long c, long d, long e,
-                                                                        long f) {
+                                                                         long c, long d, long e,
+                                                                         long f) {
   long ret;
   register long r10 asm("r10") = d;
   register long r8 asm("r8") = e;

@@ -290,8 +290,8 @@ bool AttachSegment() {
   struct stat st;
   const long stat_rc = syscall(SYS_fstat, fd, &st);
   void* address = stat_rc == 0 && st.st_size >= static_cast<off_t>(kSessionHeaderBytes)
-                      ? reinterpret_cast<void*>(OwnSyscall(SYS_mmap, 0, st.st_size,
-                                                           PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0))
+                      ? reinterpret_cast<void*>(OwnSyscall(
+                            SYS_mmap, 0, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0))
                       : MAP_FAILED;
   syscall(SYS_close, fd);
   if (address == MAP_FAILED) return false;

@@ -276,7 +276,8 @@ class SyscallTracer::Impl {
         Resume(static_cast<pid_t>(tid), 0);
         return;
       case CodeKind::kLibc:
-        origin = GuardHeld(tid, image, regs.fs_base) ? CallOrigin::kHeapInternal : CallOrigin::kLibc;
+        origin =
+            GuardHeld(tid, image, regs.fs_base) ? CallOrigin::kHeapInternal : CallOrigin::kLibc;
         break;
       case CodeKind::kLoader:
         origin = CallOrigin::kLoader;

@@ -48,11 +48,11 @@ namespace vmreplay::recorder {
 struct SyscallTracerStats {
   bool attached = false;  // the command was traced
   std::string not_attached_why;
-  uint64_t images = 0;                          // process images that announced themselves
-  uint64_t recorded[kCallOriginCount] = {};     // calls written, by origin (kHooked: none)
-  uint64_t own_calls = 0;      // the preload's own, stopped by an earlier image's filter
-  uint64_t before_start = 0;   // calls of images before their preload started (not recorded)
-  uint64_t dropped = 0;        // calls whose record could not be written (no ring space)
+  uint64_t images = 0;                       // process images that announced themselves
+  uint64_t recorded[kCallOriginCount] = {};  // calls written, by origin (kHooked: none)
+  uint64_t own_calls = 0;     // the preload's own, stopped by an earlier image's filter
+  uint64_t before_start = 0;  // calls of images before their preload started (not recorded)
+  uint64_t dropped = 0;       // calls whose record could not be written (no ring space)
   uint64_t RecordedTotal() const {
     uint64_t n = 0;
     for (uint64_t v : recorded) n += v;

@@ -91,17 +91,17 @@ int main(int argc, char** argv) {
                result.trace_paths.empty() ? "(none)" : result.trace_paths[0].c_str());
   const vmreplay::recorder::SyscallTracerStats& t = result.tracer;
   if (t.attached) {
-    std::fprintf(stderr,
-                 "vmrecord: system calls glibc and ld.so made themselves: %llu recorded (libc %llu, "
-                 "heap %llu, loader %llu, other %llu) in %llu image(s); %llu before a preload "
-                 "started, not recorded\n",
-                 static_cast<unsigned long long>(t.RecordedTotal()),
-                 static_cast<unsigned long long>(t.recorded[1]),
-                 static_cast<unsigned long long>(t.recorded[2]),
-                 static_cast<unsigned long long>(t.recorded[3]),
-                 static_cast<unsigned long long>(t.recorded[4]),
-                 static_cast<unsigned long long>(t.images),
-                 static_cast<unsigned long long>(t.before_start));
+    std::fprintf(
+        stderr,
+        "vmrecord: system calls glibc and ld.so made themselves: %llu recorded (libc %llu, "
+        "heap %llu, loader %llu, other %llu) in %llu image(s); %llu before a preload "
+        "started, not recorded\n",
+        static_cast<unsigned long long>(t.RecordedTotal()),
+        static_cast<unsigned long long>(t.recorded[1]),
+        static_cast<unsigned long long>(t.recorded[2]),
+        static_cast<unsigned long long>(t.recorded[3]),
+        static_cast<unsigned long long>(t.recorded[4]), static_cast<unsigned long long>(t.images),
+        static_cast<unsigned long long>(t.before_start));
     if (t.dropped != 0) {
       std::fprintf(stderr, "vmrecord: warning: %llu of them lost (no ring space for 2 s)\n",
                    static_cast<unsigned long long>(t.dropped));

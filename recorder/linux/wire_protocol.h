@@ -35,8 +35,8 @@ inline constexpr char kTracerEnvVar[] = "VMRECORD_TRACER";
 // guard TLS offset, own-syscall begin, own-syscall end), which the filter always traces (and
 // the kernel then fails with EINVAL). SECCOMP_RET_DATA of the filter's verdicts:
 inline constexpr unsigned long kAnnounceOption = 0x564D5243;  // "VMRC"
-inline constexpr uint16_t kFilterDataCall = 1;                 // an mmap-family call to record
-inline constexpr uint16_t kFilterDataAnnounce = 2;             // the announcement
+inline constexpr uint16_t kFilterDataCall = 1;                // an mmap-family call to record
+inline constexpr uint16_t kFilterDataAnnounce = 2;            // the announcement
 
 // Wire operation codes: the values of vmreplay::Op for recorded calls, plus wire-only
 // control records that never become trace events.

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <numeric>
 #include <string>
 
 #include "proto/trace_summary.h"
@@ -94,6 +95,13 @@ int RunInfo(const std::vector<std::string>& args) {
     std::printf("  %-36s %12" PRIu64 "  %5.1f%%\n", std::string(kOpInfo[op].name).c_str(),
                 s.per_op[op],
                 100.0 * static_cast<double>(s.per_op[op]) / static_cast<double>(s.events));
+  }
+  if (s.per_origin[0] != std::accumulate(s.per_origin.begin(), s.per_origin.end(), uint64_t{0})) {
+    std::printf("\nmmap family by origin (who made the call)\n");
+    for (int o = 0; o < kCallOriginCount; ++o) {
+      std::printf("  %-36s %12" PRIu64 "\n", std::string(kCallOriginNames[o]).c_str(),
+                  s.per_origin[o]);
+    }
   }
   std::printf("\nper thread\n");
   size_t shown = 0;

@@ -279,7 +279,8 @@ void WriteCsv(const std::vector<ReplayMetrics>& runs, std::ostream& out) {
          "divergences,peak_commit_bytes,peak_commit_event,peak_reserve_bytes,"
          "peak_reserve_event,fragmentation_end,fragmentation_max,peak_live_bytes,"
          "heap_fragmentation_at_peak,johnstone_wilson_4,notifications_low,"
-         "notifications_neutral,notifications_high,events_per_second,threads,skipped_null_free,skipped_heap_internal\n";
+         "notifications_neutral,notifications_high,events_per_second,threads,skipped_null_free,"
+         "skipped_heap_internal\n";
   auto d = [](const std::optional<double>& v) { return v ? Fixed(*v, 6) : std::string(); };
   for (const auto& m : runs) {
     out << CsvField(m.manager) << "," << m.platform << "," << m.heap << "," << m.events << ","
@@ -290,8 +291,8 @@ void WriteCsv(const std::vector<ReplayMetrics>& runs, std::ostream& out) {
         << "," << m.peak_live_bytes << "," << d(m.heap_fragmentation_at_peak()) << ","
         << d(m.johnstone_wilson_4()) << "," << m.notifications_low << "," << m.notifications_neutral
         << "," << m.notifications_high << "," << Fixed(m.events_per_second(), 0) << ","
-        << (m.threaded ? "replay" : "single") << "," << m.skipped_null_free << "," << m.skipped_heap_internal
-        << "\n";
+        << (m.threaded ? "replay" : "single") << "," << m.skipped_null_free << ","
+        << m.skipped_heap_internal << "\n";
   }
 }
 

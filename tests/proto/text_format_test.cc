@@ -61,7 +61,8 @@ TEST(TextFormatTest, OriginIsNamedAndLeftOutForHookedCalls) {
   e.origin = static_cast<uint32_t>(CallOrigin::kHeapInternal);
   line.clear();
   AppendEventLine(e, Strings, &line);
-  EXPECT_EQ(line, "munmap thread=7 ts=0 lat=0 addr=0x7f0000000000 size=8192 -> error=0 origin=heap");
+  EXPECT_EQ(line,
+            "munmap thread=7 ts=0 lat=0 addr=0x7f0000000000 size=8192 -> error=0 origin=heap");
   for (const auto& [text, origin] : std::vector<std::pair<std::string, uint32_t>>{
            {"", 0}, {" origin=libc", 1}, {" origin=loader", 3}, {" origin=4", 4}}) {
     Event parsed;
@@ -73,8 +74,9 @@ TEST(TextFormatTest, OriginIsNamedAndLeftOutForHookedCalls) {
   }
   Event parsed;
   std::string error;
-  EXPECT_FALSE(ParseEventLine("malloc thread=1 ts=0 lat=0 size=8 -> result=0x10 error=0 origin=libc",
-                              Intern, &parsed, &error));
+  EXPECT_FALSE(
+      ParseEventLine("malloc thread=1 ts=0 lat=0 size=8 -> result=0x10 error=0 origin=libc", Intern,
+                     &parsed, &error));
   EXPECT_NE(error.find("does not belong to malloc"), std::string::npos) << error;
 }
 

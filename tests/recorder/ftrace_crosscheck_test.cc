@@ -80,8 +80,7 @@ class FtraceInstance {
     }
     ok = ok && WriteTo(dir_ + "/events/syscalls/sys_enter_prctl/enable", "1") &&
          WriteTo(dir_ + "/events/syscalls/sys_exit_execve/enable", "1") &&
-         WriteTo(dir_ + "/options/event-fork", "1") &&
-         WriteTo(dir_ + "/options/record-tgid", "1");
+         WriteTo(dir_ + "/options/event-fork", "1") && WriteTo(dir_ + "/options/record-tgid", "1");
     return ok ? "" : "cannot configure " + dir_;
   }
 
@@ -229,8 +228,8 @@ void CrossCheck(const std::vector<std::string>& command, const std::string& what
     // A call whose thread was killed at its stop (the process exiting meanwhile) is counted as
     // dropped whether or not the kernel went on to run it: nobody can tell afterwards. So the
     // calls the kernel saw and the trace has not are at most the footer's dropped ones.
-    EXPECT_LE(missing, dropped) << "calls the kernel saw that the trace has not, in pid "
-                                << key.pid << " image " << key.ordinal
+    EXPECT_LE(missing, dropped) << "calls the kernel saw that the trace has not, in pid " << key.pid
+                                << " image " << key.ordinal
                                 << ", must be among the ones its footer counts as dropped";
     sums[kDropped].second += dropped;
   }
@@ -250,7 +249,8 @@ TEST(FtraceCrossCheckTest, LsWithLocaleFiles) {
 
 TEST(FtraceCrossCheckTest, WorkloadThreadsForkAndExec) {
   // Threads (glibc's stacks and arenas), a fork child and an exec'd image.
-  CrossCheck({WORKLOAD_BIN, "counts"}, "workload counts (threads, fork, exec)", workload::kExitCode);
+  CrossCheck({WORKLOAD_BIN, "counts"}, "workload counts (threads, fork, exec)",
+             workload::kExitCode);
 }
 
 TEST(FtraceCrossCheckTest, ShellPipeline) {

@@ -1,8 +1,8 @@
 // End-to-end: vmrecord records tests/recorder/workload and the trace holds exactly the calls
 // the workload made.
 #include <gtest/gtest.h>
-#include <sys/mman.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
