@@ -268,19 +268,20 @@ Status DecodeInPlace(const std::string& raw, uint64_t first_event_index, uint32_
   bool absent_optional = false;  // an older trace without the origin column
   {
     int f = 0;
-#define VMREPLAY_CHECK_RAW(name, coding, text)                                    \
-  {                                                                               \
-    uint64_t expected = 0;                                                        \
-    for (int op = 0; op < kOpCount; ++op) {                                       \
-      if (kOpInfo[op].fields & Bit(Field::k_##name)) expected += per_op[op];      \
-    }                                                                             \
-    if (Field::k_##name == kOptionalColumn && !seen[kFirstOptionalColumn + f]) {  \
-      absent_optional = true;                                                     \
-    } else {                                                                      \
-      VMREPLAY_RETURN_IF_ERROR(check(kFirstOptionalColumn + f, expected, #name)); \
-    }                                                                             \
-    cur.name = cols[kFirstOptionalColumn + f].begin;                              \
-    ++f;                                                                          \
+#define VMREPLAY_CHECK_RAW(name, coding, text)                                        \
+  {                                                                                   \
+    uint64_t expected = 0;                                                            \
+    for (int op = 0; op < kOpCount; ++op) {                                           \
+      if (kOpInfo[op].fields & Bit(Field::k_##name)) expected += per_op[op];          \
+    }                                                                                 \
+    if (Field::k_##name == kOptionalColumn &&                                         \
+        cols[kFirstOptionalColumn + f].begin == cols[kFirstOptionalColumn + f].end) { \
+      absent_optional = true;                                                         \
+    } else {                                                                          \
+      VMREPLAY_RETURN_IF_ERROR(check(kFirstOptionalColumn + f, expected, #name));     \
+    }                                                                                 \
+    cur.name = cols[kFirstOptionalColumn + f].begin;                                  \
+    ++f;                                                                              \
   }
     VMREPLAY_EVENT_FIELDS(VMREPLAY_CHECK_RAW)
 #undef VMREPLAY_CHECK_RAW

@@ -71,7 +71,7 @@ time_one() {  # name, command...: appends one wall time (and vmrecord's own figu
 
 # All are interleaved run by run, so that a change in machine speed during the script
 # (common on this shared machine) affects all of them alike.
-for name in plain forward clock vmrecord heaptrack; do
+for name in plain forward clock vmrecord coarse heaptrack; do
   : > "$work/$name.times"; : > "$work/$name.command"
 done
 for ((i = 0; i < runs; i++)); do
@@ -79,6 +79,7 @@ for ((i = 0; i < runs; i++)); do
   time_one forward env LD_PRELOAD="$work/floor0.so" "${prog[@]}"
   time_one clock env LD_PRELOAD="$work/floor1.so" "${prog[@]}"
   time_one vmrecord "$vmrecord" -o "$work/trace.pb" -- "${prog[@]}"
+  time_one coarse "$vmrecord" --timing=coarse -o "$work/coarse.pb" -- "${prog[@]}"
   rm -f "$work"/heaptrack.out*
   time_one heaptrack heaptrack -o "$work/heaptrack.out" "${prog[@]}"
 done
@@ -86,6 +87,8 @@ plain=$(median < "$work/plain.times")
 forward=$(median < "$work/forward.times")
 clock=$(median < "$work/clock.times")
 vm=$(median < "$work/vmrecord.times")
+coarse=$(median < "$work/coarse.times")
+coarse_bytes=$(stat -c %s "$work/coarse.pb")
 ht=$(median < "$work/heaptrack.times")
 vm_command=$(median < "$work/vmrecord.command")
 vm_events=$(sed -n 's/^vmrecord: \([0-9]*\) events.*/\1/p' "$work/vmrecord.stderr")
@@ -108,6 +111,9 @@ printf '%-10s %10.3f %8.2fx %12s %12s %11s   (forwarding + 2 clock reads per cal
   "$clock" "$(echo "$clock / $plain" | bc -l)" - - -
 printf '%-10s %10.3f %8.2fx %12s %12s %11.2f\n' vmrecord "$vm" "$(echo "$vm / $plain" | bc -l)" \
   "$vm_bytes" "$vm_events" "$(echo "$vm_bytes / $vm_events" | bc -l)"
+printf '%-10s %10.3f %8.2fx %12s %12s %11.2f   (--timing=coarse)\n' coarse "$coarse" \
+  "$(echo "$coarse / $plain" | bc -l)" "$coarse_bytes" "$vm_events" \
+  "$(echo "$coarse_bytes / $vm_events" | bc -l)"
 printf '%-10s %10.3f %8.2fx %12s %12s %11.2f\n' heaptrack "$ht" "$(echo "$ht / $plain" | bc -l)" \
   "$ht_bytes" "$ht_allocs" "$(echo "$ht_bytes / $ht_allocs" | bc -l)"
 printf 'vmrecord: command exited after %.3f s (median; %.2fx of plain), trace written after %.3f s\n' \
@@ -119,3 +125,9 @@ printf 'added time: vmrecord %.2fx of plain, heaptrack %.2fx; ratio %.3f (target
 printf 'slowdown ratio vmrecord/heaptrack: %.3f\n' "$(echo "($vm / $plain) / ($ht / $plain)" | bc -l)"
 printf 'floor: 2 clock reads per call alone, slowdown ratio to heaptrack %.3f (added-time %.3f)\n' \
   "$(echo "$clock / $ht" | bc -l)" "$(echo "($clock / $plain - 1) / $ht_extra" | bc -l)"
+clock_extra=$(echo "$clock / $plain - 1" | bc -l)
+coarse_extra=$(echo "$coarse / $plain - 1" | bc -l)
+printf 'vmrecord added time / the clock-only preload'"'"'s: %.2f (target <= 1.30)\n' \
+  "$(echo "$vm_extra / $clock_extra" | bc -l)"
+printf 'coarse added time / heaptrack'"'"'s: %.3f (target <= 0.200)\n' \
+  "$(echo "$coarse_extra / $ht_extra" | bc -l)"

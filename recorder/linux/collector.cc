@@ -163,6 +163,7 @@ class Segment {
     session_->clock = clock.kind;
     session_->fence =
         !options.fence_per_record && MembarrierAvailable() ? kFenceMembarrier : kFencePerRecord;
+    session_->timing = options.coarse_timing ? kTimingCoarse : kTimingFull;
     // start_ticks and ns_per_tick are filled in by SetConversion once the clock is calibrated.
     session_->next_instance.store(1, std::memory_order_relaxed);
     if (!RingDirectory::Format(session_, bytes, options.rings, options.shared_rings, ring_words) ||
@@ -174,6 +175,8 @@ class Segment {
     session_->magic = kSessionMagic;
     return Status::Ok();
   }
+
+  void SetTracerTid(uint32_t tid) { session_->tracer_tid = tid; }
 
   // For anyone inspecting the segment; the hooks read only the clock kind.
   void SetConversion(const ClockConversion& conversion) {
@@ -229,8 +232,11 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
   pid_t root = 0;
   // Attaches to the command before it execs, and reaps every descendant from then on.
   SyscallTracer tracer(segment.rings(), clock.kind == kClockTsc, options.trace_syscalls);
-  LaunchSpec spec{options.command, options.preload_path, segment.name(),
-                  [&](pid_t child) { return tracer.Start(child); }};
+  LaunchSpec spec{options.command, options.preload_path, segment.name(), [&](pid_t child) {
+                    const bool traced = tracer.Start(child);
+                    if (traced) segment.SetTracerTid(tracer.tid());
+                    return traced;
+                  }};
   Status launched = Launch(spec, &root);
   if (!launched.ok()) {
     sigaction(SIGINT, &old_int, nullptr);
@@ -242,8 +248,11 @@ Status RecordCommand(const CollectorOptions& options, RecordingResult* result) {
   // The TSC is calibrated while the command runs and the rings are drained: records are held
   // until then (kCalibrationNs of them), rather than leave the writers waiting for ring space.
   TraceDemultiplexer demux(options, static_cast<uint32_t>(root), start_wall);
-  demux.SetSyscallTracer(tracer.stats().attached ? "on"
-                                                 : "off: " + tracer.stats().not_attached_why);
+  if (tracer.stats().attached) {
+    demux.SetSyscallTracer("on", [&](uint32_t instance) { return tracer.Announced(instance); });
+  } else {
+    demux.SetSyscallTracer("off: " + tracer.stats().not_attached_why, nullptr);
+  }
   bool calibrated = false;
   auto calibrate = [&] {
     Calibrate(start_mono, &clock);

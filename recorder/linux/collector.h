@@ -50,6 +50,8 @@ struct CollectorOptions {
   int zstd_level = 1;
   // Also record the mmap-family calls glibc and ld.so make themselves (syscall_tracer.h).
   bool trace_syscalls = true;
+  // One unordered clock read per hooked call and no latency (SessionTiming, wire_protocol.h).
+  bool coarse_timing = false;
 };
 
 struct RecordingResult {

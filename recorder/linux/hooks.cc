@@ -175,7 +175,7 @@ long RecordedVmCall(uint8_t op, long nr, long a, long b, long c, long d, long e,
   long r;
   {
     ErrnoKeeper keep;
-    const uint64_t entry = Now();
+    const uint64_t entry = EntryNow();
     r = vmrecord_traced_syscall(nr, a, b, c, d, e, f);
     EmitAfterCall(op, entry, keep.CallError(r == -1), payload(r));
   }
@@ -190,7 +190,7 @@ void* RecordedAlloc(uint8_t op, Call&& call, Args... args) {
   void* p;
   {
     ErrnoKeeper keep;
-    const uint64_t entry = Now();
+    const uint64_t entry = EntryNow();
     p = call();
     EmitAfterCall(op, entry, keep.CallError(p == nullptr), Words(args..., U(p)));
   }
@@ -318,7 +318,7 @@ VMRECORD_EXPORT void* realloc(void* p, size_t size) {
   void* q;
   {
     ErrnoKeeper keep;
-    const uint64_t entry = Now();
+    const uint64_t entry = EntryNow();
     q = g_real.realloc(p, size);
     // realloc(p, 0) frees p and returns NULL: not a failure.
     EmitAfterCall(kWireRealloc, entry, keep.CallError(q == nullptr && size != 0),
@@ -337,7 +337,7 @@ VMRECORD_EXPORT int posix_memalign(void** out, size_t alignment, size_t size) {
   int rc;
   {
     ErrnoKeeper keep;  // posix_memalign reports through its return value, not errno
-    const uint64_t entry = Now();
+    const uint64_t entry = EntryNow();
     rc = g_real.posix_memalign(out, alignment, size);
     keep.CallError(false);
     EmitAfterCall(kWirePosixMemalign, entry, static_cast<uint32_t>(rc),

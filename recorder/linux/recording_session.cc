@@ -304,6 +304,7 @@ bool AttachSegment() {
   }
   g_session = session;
   g_session_state.use_tsc = session->clock == kClockTsc;
+  g_session_state.coarse = session->timing == kTimingCoarse;
   g_session_state.pid = static_cast<uint32_t>(getpid());
   g_session_state.instance = g_session->next_instance.fetch_add(1, std::memory_order_relaxed);
   RegisterForCollectorFence();
@@ -335,7 +336,7 @@ bool EnsureSessionSlow() {
     EmitProcessStart(0);
     EmitCommandLine();
     EmitMappings();
-    StartSyscallTracing(g_session_state.instance, &t_guard);
+    StartSyscallTracing(g_session_state.instance, &t_guard, g_session->tracer_tid);
   }
   errno = saved_errno;  // nothing of the attach (a failed /proc read) shows in the program
   return ok;
@@ -370,7 +371,7 @@ void EmitSlow(uint8_t op, uint64_t entry, uint32_t error, const uint64_t* payloa
   }
   const uint64_t key = KeyNow();
   if (w.mode == ThreadWriter::kShared) prefix = PutWriterIfNeeded(ring, head, key, w);
-  const uint64_t latency = entry == kNoEntry ? 0 : key - entry;
+  const uint64_t latency = entry == kNoEntry ? 0 : LatencyOf(key, entry);
   const unsigned words = PutRecord(ring, head + prefix, key, op, error, latency, payload, n);
   Publish(ring, head, prefix + words, key);
 }

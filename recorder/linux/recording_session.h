@@ -48,6 +48,7 @@ inline bool EnsureSession() {
 // rewritten in a fork child before it records anything).
 struct SessionState {
   bool use_tsc = false;
+  bool coarse = false;            // kTimingCoarse: one clock read per call, no latency
   bool fence_per_record = false;  // kFencePerRecord, or membarrier registration failed
   uint32_t pid = 0;
   uint32_t instance = 0;
@@ -84,15 +85,23 @@ inline uint64_t Now() {
 
 // The session clock for a key: read only after every earlier instruction, the loads of the
 // call just made included, has completed (so a key is later than whatever the call observed
-// of other threads) and after the pending mark is ordered (record_merger.h).
+// of other threads) and after the pending mark is ordered (record_merger.h). Coarse timing
+// reads it without the lfence (SessionTiming).
 inline uint64_t KeyNow() {
 #if defined(__x86_64__)
   if (__builtin_expect(g_session_state.use_tsc, 1)) {
-    _mm_lfence();
+    if (!g_session_state.coarse) _mm_lfence();
     return __rdtsc();
   }
 #endif
   return Now();  // CLOCK_MONOTONIC's vDSO read is ordered itself
+}
+
+// A call's entry time, for its latency: 0 under coarse timing, which reads no entry time.
+inline uint64_t EntryNow() { return __builtin_expect(g_session_state.coarse, 0) ? 0 : Now(); }
+// The latency of a call that started at EntryNow() == `entry` and is keyed at `key`.
+inline uint64_t LatencyOf(uint64_t key, uint64_t entry) {
+  return __builtin_expect(g_session_state.coarse, 0) ? 0 : key - entry;
 }
 
 namespace internal {
@@ -133,7 +142,7 @@ inline void EmitAfterCall(uint8_t op, uint64_t entry, uint32_t error,
       ring, pending_mark::Make(g_session_state.pid, w.tid, /*inside_call=*/false, head));
   const uint64_t key = KeyNow();
   const unsigned words =
-      internal::PutRecord(ring, head, key, op, error, key - entry, payload.data(), N);
+      internal::PutRecord(ring, head, key, op, error, LatencyOf(key, entry), payload.data(), N);
   Publish(ring, head, words, key);
 }
 
@@ -169,7 +178,7 @@ class ReleaseRecord {
   void Finish(uint8_t op, uint32_t error, const std::array<uint64_t, N>& payload) {
     if (!active_) return;
     ring_.header->pending.store(mark_ & ~pending_mark::kInsideCall, std::memory_order_relaxed);
-    const uint64_t latency = Now() - key_;
+    const uint64_t latency = g_session_state.coarse ? 0 : Now() - key_;
     const unsigned words = internal::PutRecord(ring_, head_ + prefix_words_, key_, op, error,
                                                latency, payload.data(), N);
     Publish(ring_, head_, prefix_words_ + words, key_);

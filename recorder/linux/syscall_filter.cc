@@ -1,5 +1,6 @@
 #include "recorder/linux/syscall_filter.h"
 
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -92,33 +93,69 @@ bool InstallFilter() {
 
 }  // namespace
 
-void AnnounceImage(uint32_t instance, const int* guard) {
+namespace {
+
+// True when the tracer answered, i.e. a filter of ours traced the announcement.
+bool Announce(uint32_t instance, const int* guard) {
 #if defined(__x86_64__)
-  if (!TracerAttached()) return;
   const CodeRange own = OwnSyscallRange();
   const long guard_offset =
       reinterpret_cast<long>(guard) - reinterpret_cast<long>(__builtin_thread_pointer());
   const int saved = errno;
-  OwnSyscall(SYS_prctl, static_cast<long>(kAnnounceOption), instance, guard_offset,
-             static_cast<long>(own.begin), static_cast<long>(own.end), 0);
+  const long r = OwnSyscall(SYS_prctl, static_cast<long>(kAnnounceOption), instance, guard_offset,
+                            static_cast<long>(own.begin), static_cast<long>(own.end), 0);
   errno = saved;
+  return static_cast<uint64_t>(r) == kAnnounceAck;
 #else
   (void)instance;
   (void)guard;
+  return false;
 #endif
 }
 
-void StartSyscallTracing(uint32_t instance, const int* guard) {
+// Whether this process's tracer is the session's (/proc/self/status TracerPid names the
+// tracing thread): a filter without that tracer would fail the traced calls with ENOSYS.
+bool TracedByCollector(uint32_t tracer_tid) {
+  const long fd = OwnSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/status"),
+                             O_RDONLY | O_CLOEXEC, 0, 0, 0);
+  if (fd < 0) return false;
+  char buffer[4096];
+  const long n =
+      OwnSyscall(SYS_read, fd, reinterpret_cast<long>(buffer), sizeof buffer - 1, 0, 0, 0);
+  OwnSyscall(SYS_close, fd, 0, 0, 0, 0, 0);
+  if (n <= 0) return false;
+  buffer[n] = '\0';
+  const char* at = strstr(buffer, "TracerPid:");
+  if (at == nullptr) return false;
+  at += 10;
+  while (*at == ' ' || *at == '\t') ++at;
+  uint32_t pid = 0;
+  while (*at >= '0' && *at <= '9') pid = pid * 10 + static_cast<uint32_t>(*at++ - '0');
+  return pid == tracer_tid;
+}
+
+}  // namespace
+
+void AnnounceImage(uint32_t instance, const int* guard) {
+  if (TracerAttached()) Announce(instance, guard);
+}
+
+void StartSyscallTracing(uint32_t instance, const int* guard, uint32_t tracer_tid) {
 #if defined(__x86_64__)
   if (!TracerAttached()) return;
+  // An earlier image of this process (before an exec) installed our filter already: the tracer
+  // answers. Otherwise (the first image, or a process under someone else's seccomp policy, as
+  // in a container) install ours and announce again.
+  if (Announce(instance, guard)) return;
+  if (!TracedByCollector(tracer_tid)) return;
   const int saved = errno;
-  // Mode 2 (a filter) already: an earlier image of this process installed ours before exec.
-  if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 0) InstallFilter();
+  const bool installed = InstallFilter();
   errno = saved;
-  AnnounceImage(instance, guard);
+  if (installed) Announce(instance, guard);
 #else
   (void)instance;
   (void)guard;
+  (void)tracer_tid;
 #endif
 }
 

@@ -1,10 +1,12 @@
 #include "recorder/linux/syscall_tracer.h"
 
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/user.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +17,8 @@
 #include <cstring>
 #include <fstream>
 #include <future>
+#include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -56,7 +60,11 @@ CodeKind KindOfPath(const std::string& path) {
       (base.rfind("ld-", 0) == 0 && base.find(".so") != std::string::npos)) {
     return CodeKind::kLoader;
   }
-  if (base.rfind("libc.so", 0) == 0 || base.rfind("libc-", 0) == 0) return CodeKind::kLibc;
+  // glibc: libc itself, and before 2.34 the libraries it was split into (thread stacks came
+  // from libpthread then).
+  for (const char* lib : {"libc.so", "libc-", "libpthread", "librt", "libdl"}) {
+    if (base.rfind(lib, 0) == 0) return CodeKind::kLibc;
+  }
   return CodeKind::kOther;
 }
 
@@ -86,7 +94,35 @@ struct Image {
   int64_t guard_offset = 0;  // the re-entry guard's address minus the thread pointer
   uint64_t own_begin = 0, own_end = 0;
   std::vector<CodeRange> code;  // read on demand; cleared at exec
+  // What glibc's malloc mapped for itself (calls of origin heap), start -> end: its calls on
+  // those pages outside a recorded heap call (an arena trimmed at a thread's exit) are the
+  // heap's own too.
+  std::map<uint64_t, uint64_t> heap_ranges;
+
+  bool InHeapRange(uint64_t start, uint64_t end) const {
+    auto it = heap_ranges.upper_bound(start);
+    if (it == heap_ranges.begin()) return false;
+    --it;
+    return it->first <= start && end <= it->second;
+  }
+  void EraseHeapRanges(uint64_t start, uint64_t end) {
+    auto it = heap_ranges.lower_bound(start);
+    if (it != heap_ranges.begin() && std::prev(it)->second > start) --it;
+    while (it != heap_ranges.end() && it->first < end) {
+      const uint64_t s = it->first, e = it->second;
+      it = heap_ranges.erase(it);
+      if (s < start) heap_ranges[s] = start;
+      if (e > end) heap_ranges[end] = e;
+    }
+  }
 };
+
+constexpr uint64_t PageUp(uint64_t v) { return (v + 4095) & ~uint64_t{4095}; }
+
+bool IsTracedCall(long nr) {
+  return nr == SYS_mmap || nr == SYS_munmap || nr == SYS_mremap || nr == SYS_mprotect ||
+         nr == SYS_madvise;
+}
 
 bool IsStopSignal(int sig) {
   return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
@@ -110,6 +146,15 @@ class SyscallTracer::Impl {
   }
 
   bool Seize(pid_t child) {
+    // Before Linux 4.8 the seccomp stop came before the syscall-entry stop, so the stop after
+    // it would not be the call's exit.
+    utsname u{};
+    int major = 0, minor = 0;
+    if (uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+        (major < 4 || (major == 4 && minor < 8))) {
+      stats_->not_attached_why = std::string("Linux ") + u.release + " is older than 4.8";
+      return false;
+    }
     constexpr long kOptions = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
                               PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD |
                               PTRACE_O_EXITKILL;
@@ -168,6 +213,11 @@ class SyscallTracer::Impl {
       return;
     }
     if (sig == SIGTRAP && event == PTRACE_EVENT_EXEC) {
+      unsigned long former = 0;  // a thread other than the leader exec'd: it is the leader now
+      ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &former);
+      if (former != 0 && former != static_cast<unsigned long>(t)) {
+        pid_of_.erase(static_cast<uint32_t>(former));
+      }
       const uint32_t pid = PidOf(t);
       images_[pid] = Image{};  // calls before the new image's preload starts are not recorded
       Resume(tid, 0);
@@ -179,6 +229,9 @@ class SyscallTracer::Impl {
       if (IsStopSignal(sig)) {
         ptrace(PTRACE_LISTEN, tid, nullptr, nullptr);
       } else {
+        // A new tracee's first stop can come before its parent's fork or clone event, and a
+        // short thread can exit before that event is handled: learn its process now.
+        PidOf(t);
         Resume(tid, 0);
       }
       return;
@@ -254,7 +307,26 @@ class SyscallTracer::Impl {
         image.own_begin = regs.r10;
         image.own_end = regs.r8;
         ++stats_->images;
+        {
+          std::lock_guard<std::mutex> lock(announced_mutex_);
+          announced_.insert(image.instance);
+        }
+        // The answer, kAnnounceAck in place of the kernel's EINVAL, so that the image knows a
+        // filter of ours is there (syscall_filter.cc installs one when the answer is anything
+        // else). The call itself runs, so the kernel's tracepoints see every announcement.
+        if (!RunToExit(tid)) return;
+        user_regs_struct after{};
+        if (ptrace(PTRACE_GETREGS, tid, nullptr, &after) == 0) {
+          after.rax = kAnnounceAck;
+          ptrace(PTRACE_SETREGS, tid, nullptr, &after);
+        }
       }
+      Resume(static_cast<pid_t>(tid), 0);
+      return;
+    }
+    // Another seccomp filter's SECCOMP_RET_TRACE (the program's own sandbox): not ours.
+    const long nr = static_cast<long>(regs.orig_rax);
+    if (data != kFilterDataCall || !IsTracedCall(nr)) {
       Resume(static_cast<pid_t>(tid), 0);
       return;
     }
@@ -277,7 +349,10 @@ class SyscallTracer::Impl {
         return;
       case CodeKind::kLibc:
         origin =
-            GuardHeld(tid, image, regs.fs_base) ? CallOrigin::kHeapInternal : CallOrigin::kLibc;
+            GuardHeld(tid, image, regs.fs_base) ||
+                    (nr != SYS_mmap && image.InHeapRange(regs.rdi, regs.rdi + PageUp(regs.rsi)))
+                ? CallOrigin::kHeapInternal
+                : CallOrigin::kLibc;
         break;
       case CodeKind::kLoader:
         origin = CallOrigin::kLoader;
@@ -285,7 +360,6 @@ class SyscallTracer::Impl {
       case CodeKind::kOther:
         break;
     }
-    const long nr = static_cast<long>(regs.orig_rax);
     const uint8_t op = nr == SYS_mmap       ? kWireMmap
                        : nr == SYS_munmap   ? kWireMunmap
                        : nr == SYS_mremap   ? kWireMremap
@@ -297,19 +371,11 @@ class SyscallTracer::Impl {
     bool have_space = Reserve(&head);
     if (have_space && release) key = MarkAndKey(head);
     // Run the call to its exit.
-    int status = 0;
-    ptrace(PTRACE_SYSCALL, tid, nullptr, nullptr);
-    pid_t w;
-    do {
-      w = waitpid(static_cast<pid_t>(tid), &status, __WALL);
-    } while (w < 0 && errno == EINTR);
-    const bool exited = w < 0 || WIFEXITED(status) || WIFSIGNALED(status);
-    if (exited || !WIFSTOPPED(status) || WSTOPSIG(status) != (SIGTRAP | 0x80)) {
-      // Killed inside the call (its process exiting meanwhile, say): the call ran, its outcome
-      // was never seen. Counted as dropped in its trace's footer, as the preload's are.
+    if (!RunToExit(tid)) {
+      // Killed inside the call (its process exiting meanwhile, say): the call ran or not, its
+      // outcome was never seen. Counted as dropped in its trace's footer, as the preload's are.
       if (have_space && release) ring_.header->pending.store(0, std::memory_order_release);
       lost_.push_back(pid);
-      if (w > 0) pending_status_.emplace_back(w, status);
       return;
     }
     user_regs_struct after{};
@@ -343,7 +409,7 @@ class SyscallTracer::Impl {
         payload[1] = regs.rsi;
         payload[2] = regs.rdx;
         payload[3] = regs.r10 & 0xFFFFFFFFu;
-        payload[4] = regs.r8;
+        payload[4] = (regs.r10 & MREMAP_FIXED) != 0 ? regs.r8 : 0;  // as the preload records it
         payload[5] = result;
         n = 6;
         break;
@@ -374,10 +440,47 @@ class SyscallTracer::Impl {
                        payload, n);
     Publish(ring_, head, words, key);
     ++stats_->recorded[static_cast<int>(origin)];
+    if (!failed) NoteHeapRanges(image, op, origin, regs, result);
     Resume(static_cast<pid_t>(tid), 0);
 #else
     Resume(static_cast<pid_t>(tid), 0);
 #endif
+  }
+
+  // Resumes `tid` from its seccomp stop to the call's syscall-exit stop. False when it did not
+  // get there (it died; its status is kept for Handle).
+  bool RunToExit(uint32_t tid) {
+    ptrace(PTRACE_SYSCALL, tid, nullptr, nullptr);
+    // Waits for this thread's next status, keeping every other one for later: waiting for this
+    // thread alone could wait forever (a leader killed inside the call is reported only once
+    // its other threads, zombies until we reap them, are gone).
+    int status = 0;
+    pid_t w;
+    for (;;) {
+      w = waitpid(-1, &status, __WALL);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0 || w == static_cast<pid_t>(tid)) break;
+      pending_status_.emplace_back(w, status);
+    }
+    if (w > 0 && WIFSTOPPED(status) && WSTOPSIG(status) == (SIGTRAP | 0x80)) return true;
+    if (w > 0) pending_status_.emplace_back(w, status);
+    return false;
+  }
+
+  // Keeps Image::heap_ranges: what the heap's own calls mapped, less whatever is unmapped.
+  static void NoteHeapRanges(Image& image, uint8_t op, CallOrigin origin,
+                             const user_regs_struct& regs, uint64_t result) {
+    const bool heap = origin == CallOrigin::kHeapInternal;
+    if (op == kWireMmap) {
+      image.EraseHeapRanges(result, result + PageUp(regs.rsi));  // MAP_FIXED replaces
+      if (heap) image.heap_ranges[result] = result + PageUp(regs.rsi);
+    } else if (op == kWireMunmap) {
+      image.EraseHeapRanges(regs.rdi, regs.rdi + PageUp(regs.rsi));
+    } else if (op == kWireMremap) {
+      image.EraseHeapRanges(regs.rdi, regs.rdi + PageUp(regs.rsi));
+      image.EraseHeapRanges(result, result + PageUp(regs.rdx));
+      if (heap) image.heap_ranges[result] = result + PageUp(regs.rdx);
+    }
   }
 
   // Room for a writer record and the largest call record; waits up to 2 s for the collector.
@@ -415,6 +518,11 @@ class SyscallTracer::Impl {
   std::unordered_map<uint32_t, uint32_t> pid_of_;  // tid -> pid
   std::unordered_set<uint32_t> processes_;         // thread group leaders
   std::unordered_map<uint32_t, Image> images_;     // pid -> its current image
+
+ public:
+  // Instances that announced themselves (read by the collector's thread).
+  std::mutex announced_mutex_;
+  std::set<uint32_t> announced_;
 };
 
 SyscallTracer::SyscallTracer(const RingDirectory& rings, bool use_tsc, bool enabled)
@@ -431,6 +539,7 @@ bool SyscallTracer::Start(pid_t child) {
   std::future<bool> result = attached.get_future();
   thread_ = std::thread([this, child, &attached] {
     // ptrace requests must come from the thread that attached: this one does it all.
+    tid_.store(Gettid(), std::memory_order_release);
     bool traced = false;
     if (impl_ != nullptr) {
       if (!impl_->ClaimRing()) {
@@ -477,6 +586,12 @@ void SyscallTracer::TakeNotices(std::vector<Notice>* exits) {
   std::lock_guard<std::mutex> lock(exits_mutex_);
   exits->insert(exits->end(), exits_.begin(), exits_.end());
   exits_.clear();
+}
+
+bool SyscallTracer::Announced(uint32_t instance) const {
+  if (impl_ == nullptr) return false;
+  std::lock_guard<std::mutex> lock(impl_->announced_mutex_);
+  return impl_->announced_.count(instance) != 0;
 }
 
 void SyscallTracer::Join() {

@@ -10,9 +10,10 @@
 // it run to its exit, and writes it into a ring of its own in the session segment, keyed like
 // the preload's records (after the call; munmap before it), on the stopped thread's behalf
 // and with its origin (CallOrigin, proto/event.h):
-//   - libc:   the instruction pointer is in libc.so's code;
+//   - libc:   the instruction pointer is in glibc's code (libc.so; libpthread before 2.34);
 //   - heap:   the same, while that thread's re-entry guard is held, i.e. inside a recorded
 //             malloc/free/...: the allocator's own pages, which a replay's heap recreates;
+//             and glibc's calls on pages such calls mapped (an arena trimmed at thread exit);
 //   - loader: in ld.so's code;
 //   - other:  anywhere else (a program issuing syscall(2) itself from its own code).
 // Each process image announces itself first (its instance, the guard's offset from the
@@ -82,6 +83,10 @@ class SyscallTracer {
   void TakeNotices(std::vector<Notice>* notices);
   // True once no child and no tracee is left (every exit was handed over before this is set).
   bool done() const { return done_.load(std::memory_order_acquire); }
+  // The tracer thread's id (valid once Start returned).
+  uint32_t tid() const { return tid_.load(std::memory_order_acquire); }
+  // Whether process image `instance` announced itself, i.e. its glibc and ld.so calls are traced.
+  bool Announced(uint32_t instance) const;
   // Waits for the thread (REQUIRES: done()); stats are final afterwards.
   void Join();
   const SyscallTracerStats& stats() const { return stats_; }
@@ -91,6 +96,7 @@ class SyscallTracer {
   std::unique_ptr<Impl> impl_;
   std::thread thread_;
   std::atomic<bool> done_{false};
+  std::atomic<uint32_t> tid_{0};
   std::mutex exits_mutex_;
   std::vector<Notice> exits_;
   SyscallTracerStats stats_;

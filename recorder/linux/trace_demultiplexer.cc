@@ -295,6 +295,13 @@ void TraceDemultiplexer::Fail(const Status& s) {
 bool TraceDemultiplexer::OpenWriter(ProcessTrace& trace) {
   if (trace.writer != nullptr) return true;
   if (trace.writer_failed) return false;
+  if (announced_) {
+    auto& meta = *trace.header.mutable_metadata();
+    const auto instance = static_cast<uint32_t>(std::stoul(meta["instance"]));
+    if (!announced_(instance)) {
+      meta["syscall_tracer"] = "off: this image installed no filter (seccomp refused it)";
+    }
+  }
   if (trace.header.command_line_size() == 0) {
     std::vector<std::string> args;
     if (!trace.command_line.empty()) {
@@ -368,6 +375,8 @@ TraceDemultiplexer::ProcessTrace& TraceDemultiplexer::TraceFor(const CallRecord&
   }
   meta["recorder"] = "vmrecord (LD_PRELOAD)";
   meta["syscall_tracer"] = syscall_tracer_;
+  meta["timing"] =
+      options_.coarse_timing ? "coarse (no latency; keys not ordered by lfence)" : "full";
   latest_by_pid_[record.pid] = record.instance;
   ProcessTrace& ref = *trace;
   instances_[record.instance] = std::move(trace);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -29,8 +30,13 @@ class TraceDemultiplexer {
   // EncodeHeld, a slice at a time, so that the collector can go on draining the rings.
   void SetClock(const ClockConversion& clock);
   // What the header's metadata["syscall_tracer"] says: "on" (glibc's and ld.so's own
-  // mmap-family calls are in the trace, with their origin) or "off: <why>".
-  void SetSyscallTracer(std::string state) { syscall_tracer_ = std::move(state); }
+  // mmap-family calls are in the trace, with their origin) or "off: <why>". With the tracer
+  // attached, `announced(instance)` tells whether that image's calls were traced (it announced
+  // itself before its first call, when its header is written).
+  void SetSyscallTracer(std::string state, std::function<bool(uint32_t)> announced) {
+    syscall_tracer_ = std::move(state);
+    announced_ = std::move(announced);
+  }
   // Encodes up to `max_records` of the records held for want of a clock (and the records that
   // arrived after them). Returns how many are still held. REQUIRES: SetClock was called.
   size_t EncodeHeld(size_t max_records);
@@ -96,6 +102,7 @@ class TraceDemultiplexer {
   uint64_t late_mappings_ = 0;  // snapshot lines that came after their trace's header
   Status status_;
   std::string syscall_tracer_ = "off";
+  std::function<bool(uint32_t)> announced_;
 };
 
 }  // namespace vmreplay::recorder

@@ -31,6 +31,8 @@ constexpr char kUsage[] =
     "  --zstd-level L      chunk compression level while recording (default 1; negative =\n"
     "                      faster)\n"
     "  --no-compress       write uncompressed chunks\n"
+    "  --timing=coarse     one plain clock read per hooked call: timestamps, no latencies\n"
+    "                      (and no lfence before the key; default --timing=full)\n"
     "  --no-syscall-tracer record only the calls made through the symbol table, not the\n"
     "                      mmap-family system calls glibc and ld.so make themselves (those\n"
     "                      need ptrace and a seccomp filter; see recorder/linux/README.md)\n"
@@ -58,6 +60,8 @@ int main(int argc, char** argv) {
       options.zstd_level = std::atoi(argv[++i]);
     } else if (arg == "--no-compress") {
       options.compress = false;
+    } else if (arg == "--timing=coarse" || arg == "--timing=full") {
+      options.coarse_timing = arg == "--timing=coarse";
     } else if (arg == "--no-syscall-tracer") {
       options.trace_syscalls = false;
     } else if (arg == "--version") {

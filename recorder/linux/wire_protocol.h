@@ -20,7 +20,8 @@ namespace vmreplay::recorder {
 // 3: one ring per thread, records of 64-bit words ordered by their key (the session clock).
 // 4: the address-space snapshot (kWireMapping, kWireMappingName).
 // 5: the writer record's origin (records of the system-call tracer).
-inline constexpr uint32_t kWireVersion = 5;
+// 6: SessionHeader::timing.
+inline constexpr uint32_t kWireVersion = 6;
 inline constexpr uint64_t kSessionMagic = 0x31534552444D5256ull;  // "VMRDRES1"
 
 // Environment variable naming the shared segment (a POSIX shm name, "/vmrecord.<pid>.<n>").
@@ -32,11 +33,14 @@ inline constexpr char kRingEnvVar[] = "VMRECORD_RING";
 inline constexpr char kTracerEnvVar[] = "VMRECORD_TRACER";
 
 // How a process image introduces itself to the tracer: prctl(kAnnounceOption, instance,
-// guard TLS offset, own-syscall begin, own-syscall end), which the filter always traces (and
-// the kernel then fails with EINVAL). SECCOMP_RET_DATA of the filter's verdicts:
+// guard TLS offset, own-syscall begin, own-syscall end), which the filter always traces and
+// the tracer answers with kAnnounceAck (without our filter the kernel fails it with EINVAL).
+// SECCOMP_RET_DATA of the filter's verdicts:
 inline constexpr unsigned long kAnnounceOption = 0x564D5243;  // "VMRC"
 inline constexpr uint16_t kFilterDataCall = 1;                // an mmap-family call to record
 inline constexpr uint16_t kFilterDataAnnounce = 2;            // the announcement
+// What the tracer makes the announcement return (it skips the call): a filter of ours is there.
+inline constexpr uint64_t kAnnounceAck = 0x564D52434F4Bull;  // "VMRCOK"
 
 // Wire operation codes: the values of vmreplay::Op for recorded calls, plus wire-only
 // control records that never become trace events.
@@ -140,6 +144,14 @@ enum SessionClock : uint32_t { kClockMonotonic = 0, kClockTsc = 1 };
 //  - kFencePerRecord: an atomic exchange (a full fence) per record, for kernels without it.
 enum SessionFence : uint32_t { kFencePerRecord = 0, kFenceMembarrier = 1 };
 
+// What a hooked call reads of the clock:
+//  - kTimingFull: the entry time and, after an lfence, the key (two reads: a timestamp and a
+//    latency for every call; the key is ordered after the call's loads, see README "One order");
+//  - kTimingCoarse: one plain clock read after the call, its key and timestamp; no latency (0).
+//    Without the lfence the read may be taken before the call's last loads complete, so an
+//    allocation can be keyed a few cycles before a release it observed in another thread.
+enum SessionTiming : uint32_t { kTimingFull = 0, kTimingCoarse = 1 };
+
 // The start of the shared segment: written once by the collector before the command starts,
 // read by every process that attaches. Only the atomics change afterwards.
 struct SessionHeader {
@@ -149,7 +161,11 @@ struct SessionHeader {
   uint64_t start_mono_ns;  // CLOCK_MONOTONIC at session start; event timestamps are rebased
   uint32_t clock;          // SessionClock
   uint32_t fence;          // SessionFence
-  uint64_t start_ticks;    // the session clock at start_mono_ns
+  uint32_t timing;         // SessionTiming
+  // The system-call tracer's thread id (0: none), written before the command execs: a process
+  // installs the seccomp filter only when its /proc/self/status TracerPid is this one.
+  uint32_t tracer_tid;
+  uint64_t start_ticks;  // the session clock at start_mono_ns
   double ns_per_tick;
   uint64_t segment_bytes;
   uint64_t rings_offset;                // byte offset of the ThreadRingHeader array

@@ -139,7 +139,8 @@ Status LiftClrTrace(const std::string& in, const std::string& out, const WriterO
   ExecutablePoolScan scan;
   proto::Header recorded;
   VMREPLAY_RETURN_IF_ERROR(ForEachEvent(in, &recorded, nullptr, [&](const Event& e, uint64_t i) {
-    if (IsPosixVirtualOp(e.op)) scan.Observe(e, i);
+    // The pool is the runtime's own reservation: a hooked call (glibc's and ld.so's are not).
+    if (IsPosixVirtualOp(e.op) && e.origin == 0) scan.Observe(e, i);
   }));
   const sim::AddressSpaceConfig config = LiftedAddressSpaceConfig(recorded);
 

@@ -341,7 +341,8 @@ void VmLift::LiftSystemCall(const Event& e, uint64_t index) {
 }
 
 void VmLift::Lift(const Event& e, uint64_t index, std::vector<Event>* out) {
-  if (e.origin != static_cast<uint32_t>(CallOrigin::kHooked)) {
+  if (e.origin == static_cast<uint32_t>(CallOrigin::kLibc) ||
+      e.origin == static_cast<uint32_t>(CallOrigin::kLoader)) {
     LiftSystemCall(e, index);
     return;
   }

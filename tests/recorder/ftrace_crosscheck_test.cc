@@ -9,6 +9,8 @@
 // attached vmrecord's own system-call tracer cannot attach (strace_crosscheck_test.cc checks
 // that case, the hooked calls alone).
 //
+// Each trace then replays on sim with no divergence and nothing untranslatable.
+//
 // "After its preload started": an image starts recording at its announcement (the
 // prctl(0x564d5243) of syscall_filter.h, also in ftrace); a successful execve starts a new
 // image. What ld.so maps before that is in the image's address-space snapshot instead.
@@ -38,6 +40,8 @@ using namespace rectest;  // NOLINT: the helpers
 
 const char* const kCalls[] = {"mmap", "munmap", "mremap", "mprotect", "madvise"};
 constexpr char kDropped[] = "(dropped)";
+// The bytes mapped and unmapped: the lengths of the mmap and munmap calls, summed.
+const char* const kBytes[] = {"mmap bytes", "munmap bytes"};
 constexpr char kTracefs[] = "/sys/kernel/tracing";
 
 bool WriteTo(const std::string& path, const std::string& value) {
@@ -124,12 +128,18 @@ std::map<ImageKey, CallCounts> KernelCounts(const std::string& trace, uint64_t* 
     if (call == "execve") {
       if (rest.find("-> 0x0") != std::string::npos) recording[tgid] = false;
     } else if (call == "prctl") {
-      if (rest.find("option: 0x564d5243") != std::string::npos) {
+      // The first image announces itself twice (before and after installing the filter).
+      if (rest.find("option: 0x564d5243") != std::string::npos && !recording[tgid]) {
         recording[tgid] = true;
         images[{tgid, announced[tgid]++}];
       }
     } else if (recording[tgid]) {
-      ++images[{tgid, announced[tgid] - 1}][call];
+      CallCounts& counts = images[{tgid, announced[tgid] - 1}];
+      ++counts[call];
+      static const std::regex kLen(R"(len: (0x[0-9a-f]+|[0-9]+))");
+      if ((call == "mmap" || call == "munmap") && std::regex_search(rest, m, kLen)) {
+        counts[call + " bytes"] += std::stoull(m[1], nullptr, 0);
+      }
     }
   }
   return images;
@@ -189,6 +199,18 @@ void CrossCheck(const std::vector<std::string>& command, const std::string& what
     ASSERT_TRUE(t.ok) << name << ": " << t.error;
     ASSERT_TRUE(t.has_footer) << name;
     EXPECT_EQ(t.header.metadata().at("syscall_tracer"), "on") << name;
+    // With every mapping in it, the raw recording replays on sim as it ran: no call with
+    // another outcome, and nothing on memory the replay does not know.
+    const std::string json = dir + "/" + name + ".replay.json";
+    ASSERT_EQ(RunCommand({VMREPLAY_BIN, dir + "/" + name, "--latency=off", "--json"}, {}, json), 0)
+        << name;
+    const std::string replay = ReadFile(json);
+    // (A fork child frees blocks its parent allocated before the fork: the heap it inherited
+    // is not in its trace, so only an exec'd image is held to no untranslatable call.)
+    if (t.header.metadata().at("started_by") == "exec") {
+      EXPECT_NE(replay.find("\"untranslatable\":0,"), std::string::npos) << name << ": " << replay;
+    }
+    EXPECT_NE(replay.find("\"divergences\":0,"), std::string::npos) << name << ": " << replay;
     CallCounts& c = by_pid[static_cast<uint32_t>(std::stoul(t.header.metadata().at("pid")))]
                           [static_cast<uint32_t>(std::stoul(t.header.metadata().at("instance")))];
     // Calls whose thread died inside them (its process exiting meanwhile): their outcome was
@@ -198,6 +220,10 @@ void CrossCheck(const std::vector<std::string>& command, const std::string& what
       for (const auto& [op, n] : counts) {
         if (IsPosixVirtualOp(op)) c[std::string(OpName(op))] += n;
       }
+    }
+    for (const Event& e : t.events) {
+      if (e.op == Op::kMmap || e.op == Op::kMunmap)
+        c[std::string(OpName(e.op)) + " bytes"] += e.size;
     }
   }
   std::map<ImageKey, CallCounts> ours;
@@ -225,6 +251,18 @@ void CrossCheck(const std::vector<std::string>& command, const std::string& what
       total += k;
     }
     const uint64_t dropped = mine.count(kDropped) ? mine.at(kDropped) : 0;
+    // "The trace's mapped bytes equal the kernel's" (a dropped call's length is not known).
+    for (const char* bytes : kBytes) {
+      const uint64_t k = counts.count(bytes) ? counts.at(bytes) : 0;
+      const uint64_t t = mine.count(bytes) ? mine.at(bytes) : 0;
+      if (dropped == 0) {
+        EXPECT_EQ(t, k) << bytes << " in pid " << key.pid << " image " << key.ordinal;
+      } else {
+        EXPECT_LE(t, k) << bytes << " in pid " << key.pid << " image " << key.ordinal;
+      }
+      sums[bytes].first += k;
+      sums[bytes].second += t;
+    }
     // A call whose thread was killed at its stop (the process exiting meanwhile) is counted as
     // dropped whether or not the kernel went on to run it: nobody can tell afterwards. So the
     // calls the kernel saw and the trace has not are at most the footer's dropped ones.
@@ -236,6 +274,11 @@ void CrossCheck(const std::vector<std::string>& command, const std::string& what
   for (const char* call : kCalls) {
     std::printf("  %-9s %10llu %10llu\n", call, static_cast<unsigned long long>(sums[call].first),
                 static_cast<unsigned long long>(sums[call].second));
+  }
+  for (const char* bytes : kBytes) {
+    std::printf("  %-12s %14llu %14llu\n", bytes,
+                static_cast<unsigned long long>(sums[bytes].first),
+                static_cast<unsigned long long>(sums[bytes].second));
   }
   std::printf("  dropped (thread died inside the call): %llu\n",
               static_cast<unsigned long long>(sums[kDropped].second));

@@ -214,6 +214,21 @@ TEST_F(VmrecordTest, RecordsExactCountsWithAFencePerRecord) {
   RecordsExactCounts(dir_, {"--fence-per-record"});
 }
 
+// One clock read per call: the same calls, in per-thread order, with no latency.
+TEST_F(VmrecordTest, RecordsExactCountsWithCoarseTiming) {
+  RecordsExactCounts(dir_, {"--timing=coarse"});
+  const TraceContents root = ReadTrace(dir_ + "/counts.pb");
+  ASSERT_TRUE(root.ok) << root.error;
+  EXPECT_EQ(root.header.metadata().at("timing").rfind("coarse", 0), 0u);
+  uint64_t hooked = 0;
+  for (const Event& e : root.events) {
+    if (e.origin != 0) continue;  // the tracer's records keep their latency
+    ++hooked;
+    EXPECT_EQ(e.latency_ns, 0u) << OpName(e.op);
+  }
+  EXPECT_GT(hooked, 0u);
+}
+
 void RecordUntilKilled(const std::string& dir, int n,
                        const std::vector<std::string>& vmrecord_flags) {
   const std::string trace = dir + "/killed.pb";
