@@ -71,7 +71,7 @@ time_one() {  # name, command...: appends one wall time (and vmrecord's own figu
 
 # All are interleaved run by run, so that a change in machine speed during the script
 # (common on this shared machine) affects all of them alike.
-for name in plain forward clock vmrecord coarse heaptrack; do
+for name in plain forward clock vmrecord coarse compact heaptrack; do
   : > "$work/$name.times"; : > "$work/$name.command"
 done
 for ((i = 0; i < runs; i++)); do
@@ -80,6 +80,7 @@ for ((i = 0; i < runs; i++)); do
   time_one clock env LD_PRELOAD="$work/floor1.so" "${prog[@]}"
   time_one vmrecord "$vmrecord" -o "$work/trace.pb" -- "${prog[@]}"
   time_one coarse "$vmrecord" --timing=coarse -o "$work/coarse.pb" -- "${prog[@]}"
+  time_one compact "$vmrecord" --timing=compact -o "$work/compact.pb" -- "${prog[@]}"
   rm -f "$work"/heaptrack.out*
   time_one heaptrack heaptrack -o "$work/heaptrack.out" "${prog[@]}"
 done
@@ -89,6 +90,8 @@ clock=$(median < "$work/clock.times")
 vm=$(median < "$work/vmrecord.times")
 coarse=$(median < "$work/coarse.times")
 coarse_bytes=$(stat -c %s "$work/coarse.pb")
+compact=$(median < "$work/compact.times")
+compact_bytes=$(stat -c %s "$work/compact.pb")
 ht=$(median < "$work/heaptrack.times")
 vm_command=$(median < "$work/vmrecord.command")
 vm_events=$(sed -n 's/^vmrecord: \([0-9]*\) events.*/\1/p' "$work/vmrecord.stderr")
@@ -114,6 +117,9 @@ printf '%-10s %10.3f %8.2fx %12s %12s %11.2f\n' vmrecord "$vm" "$(echo "$vm / $p
 printf '%-10s %10.3f %8.2fx %12s %12s %11.2f   (--timing=coarse)\n' coarse "$coarse" \
   "$(echo "$coarse / $plain" | bc -l)" "$coarse_bytes" "$vm_events" \
   "$(echo "$coarse_bytes / $vm_events" | bc -l)"
+printf '%-10s %10.3f %8.2fx %12s %12s %11.2f   (--timing=compact)\n' compact "$compact" \
+  "$(echo "$compact / $plain" | bc -l)" "$compact_bytes" "$vm_events" \
+  "$(echo "$compact_bytes / $vm_events" | bc -l)"
 printf '%-10s %10.3f %8.2fx %12s %12s %11.2f\n' heaptrack "$ht" "$(echo "$ht / $plain" | bc -l)" \
   "$ht_bytes" "$ht_allocs" "$(echo "$ht_bytes / $ht_allocs" | bc -l)"
 printf 'vmrecord: command exited after %.3f s (median; %.2fx of plain), trace written after %.3f s\n' \
@@ -131,3 +137,6 @@ printf 'vmrecord added time / the clock-only preload'"'"'s: %.2f (target <= 1.30
   "$(echo "$vm_extra / $clock_extra" | bc -l)"
 printf 'coarse added time / heaptrack'"'"'s: %.3f (target <= 0.200)\n' \
   "$(echo "$coarse_extra / $ht_extra" | bc -l)"
+printf 'trace size / heaptrack'"'"'s (same run, same calls): full %.2f, coarse %.2f, compact %.2f (targets: full <= 4, compact <= 1.5)\n' \
+  "$(echo "$vm_bytes / $ht_bytes" | bc -l)" "$(echo "$coarse_bytes / $ht_bytes" | bc -l)" \
+  "$(echo "$compact_bytes / $ht_bytes" | bc -l)"

@@ -52,6 +52,9 @@ struct CollectorOptions {
   bool trace_syscalls = true;
   // One unordered clock read per hooked call and no latency (SessionTiming, wire_protocol.h).
   bool coarse_timing = false;
+  // Timestamps rounded down to this many ns, latencies to the nearest (1: exact). With
+  // coarse_timing, vmrecord --timing=compact.
+  uint64_t time_precision_ns = 1;
 };
 
 struct RecordingResult {

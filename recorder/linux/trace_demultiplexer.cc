@@ -101,7 +101,9 @@ TraceDemultiplexer::TraceDemultiplexer(const CollectorOptions& options, uint32_t
 
 TraceDemultiplexer::~TraceDemultiplexer() = default;
 
-void TraceDemultiplexer::SetClock(const ClockConversion& clock) { access_.emplace(clock); }
+void TraceDemultiplexer::SetClock(const ClockConversion& clock) {
+  access_.emplace(clock, options_.time_precision_ns);
+}
 
 size_t TraceDemultiplexer::EncodeHeld(size_t max_records) {
   for (auto& [instance, trace] : instances_) {
@@ -375,8 +377,11 @@ TraceDemultiplexer::ProcessTrace& TraceDemultiplexer::TraceFor(const CallRecord&
   }
   meta["recorder"] = "vmrecord (LD_PRELOAD)";
   meta["syscall_tracer"] = syscall_tracer_;
-  meta["timing"] =
-      options_.coarse_timing ? "coarse (no latency; keys not ordered by lfence)" : "full";
+  meta["timing"] = options_.time_precision_ns > 1
+                       ? "compact (one clock read per call, no latency; timestamps in " +
+                             std::to_string(options_.time_precision_ns) + " ns steps)"
+                   : options_.coarse_timing ? "coarse (no latency; keys not ordered by lfence)"
+                                            : "full";
   latest_by_pid_[record.pid] = record.instance;
   ProcessTrace& ref = *trace;
   instances_[record.instance] = std::move(trace);

@@ -33,6 +33,7 @@ constexpr char kUsage[] =
     "  --no-compress       write uncompressed chunks\n"
     "  --timing=coarse     one plain clock read per hooked call: timestamps, no latencies\n"
     "                      (and no lfence before the key; default --timing=full)\n"
+    "  --timing=compact    --timing=coarse with timestamps in 1 us steps (a smaller trace)\n"
     "  --no-syscall-tracer record only the calls made through the symbol table, not the\n"
     "                      mmap-family system calls glibc and ld.so make themselves (those\n"
     "                      need ptrace and a seccomp filter; see recorder/linux/README.md)\n"
@@ -60,8 +61,9 @@ int main(int argc, char** argv) {
       options.zstd_level = std::atoi(argv[++i]);
     } else if (arg == "--no-compress") {
       options.compress = false;
-    } else if (arg == "--timing=coarse" || arg == "--timing=full") {
-      options.coarse_timing = arg == "--timing=coarse";
+    } else if (arg == "--timing=coarse" || arg == "--timing=full" || arg == "--timing=compact") {
+      options.coarse_timing = arg != "--timing=full";
+      options.time_precision_ns = arg == "--timing=compact" ? 1000 : 1;
     } else if (arg == "--no-syscall-tracer") {
       options.trace_syscalls = false;
     } else if (arg == "--version") {

@@ -41,7 +41,7 @@ Status CorpusTraces(const std::string& dir, std::vector<std::string>* out) {
 
 int RunGate(const std::vector<std::string>& args) {
   std::string baseline_path, corpus, reference, heap;
-  std::vector<std::string> traces, backends;
+  std::vector<std::string> traces, backends, merge;
   int repetitions = 0;
   size_t jobs = 1;
   bool update = false, all = false;
@@ -63,19 +63,24 @@ int RunGate(const std::vector<std::string>& args) {
       "traces replayed at once (default 1; 0 = one per core). Timing ratios compare cells of "
       "one trace, interleaved, so they stay comparable; cells on os or plugins run one at a time")(
       "update-baseline", po::bool_switch(&update),
-      "rewrite the baseline with this run's figures (tolerances kept)")(
+      "rewrite the baseline with this run's figures (tolerances kept; entries of traces and "
+      "backends not run now stay)")(
+      "merge", po::value(&merge)->composing(),
+      "no replay: write into --baseline the entries of these baselines (repeatable; e.g. one per "
+      "CI shard, each made with --traces and --update-baseline), later files first")(
       "all", po::bool_switch(&all), "list every figure, not only those that moved");
   po::positional_options_description pos;
   po::variables_map vm;
   const int rc = ParseArgs(args,
                            "vmreplay gate --baseline FILE [--traces T ... | --corpus DIR] "
-                           "[--backend B ...] [--repetitions N] [--update-baseline]",
+                           "[--backend B ...] [--repetitions N] [--update-baseline] "
+                           "[--merge SHARD.json ...]",
                            desc, pos, &vm);
   if (rc >= 0) return rc;
 
   gate::Baseline baseline;
   const bool exists = std::filesystem::exists(baseline_path);
-  if (exists || !update) {
+  if (exists || (!update && merge.empty())) {
     const Status s = gate::LoadBaseline(baseline_path, &baseline);
     if (!s.ok()) {
       PrintError(s.message());
@@ -83,6 +88,38 @@ int RunGate(const std::vector<std::string>& args) {
     }
   } else {
     baseline.tolerances = gate::DefaultTolerances();
+  }
+  if (!merge.empty()) {
+    // One baseline from the shards of a corpus gated by several CI jobs: the union of their
+    // entries (a trace/backend in more than one: the last file's), settings from the first
+    // unless --baseline already exists.
+    for (size_t i = 0; i < merge.size(); ++i) {
+      gate::Baseline shard;
+      if (const Status s = gate::LoadBaseline(merge[i], &shard); !s.ok()) {
+        PrintError(s.message());
+        return kGateError;
+      }
+      if (i == 0 && !exists) {
+        baseline = shard;
+        continue;
+      }
+      for (const gate::Entry& e : shard.entries) {
+        auto same = [&](const gate::Entry& o) {
+          return o.trace == e.trace && o.backend == e.backend;
+        };
+        baseline.entries.erase(
+            std::remove_if(baseline.entries.begin(), baseline.entries.end(), same),
+            baseline.entries.end());
+        baseline.entries.push_back(e);
+      }
+    }
+    if (const Status s = gate::SaveBaseline(baseline, baseline_path); !s.ok()) {
+      PrintError(s.message());
+      return kGateError;
+    }
+    std::cout << "gate: wrote " << baseline_path << " (" << baseline.entries.size()
+              << " trace/backend entries from " << merge.size() << " file(s))\n";
+    return kExitOk;
   }
   if (!corpus.empty()) {
     const Status s = CorpusTraces(corpus, &traces);
@@ -126,13 +163,22 @@ int RunGate(const std::vector<std::string>& args) {
     baseline.reference_backend = options.reference;
     baseline.heap = options.heap;
     baseline.repetitions = options.repetitions;
-    baseline.entries = now;
+    // Entries this run did not measure (another shard's traces) stay.
+    std::vector<gate::Entry> kept;
+    for (const gate::Entry& e : baseline.entries) {
+      bool measured = false;
+      for (const gate::Entry& n : now)
+        measured = measured || (n.trace == e.trace && n.backend == e.backend);
+      if (!measured) kept.push_back(e);
+    }
+    kept.insert(kept.end(), now.begin(), now.end());
+    baseline.entries = kept;
     if (const Status s = gate::SaveBaseline(baseline, baseline_path); !s.ok()) {
       PrintError(s.message());
       return kGateError;
     }
-    std::cout << "gate: wrote " << baseline_path << " (" << now.size()
-              << " trace/backend entries)\n";
+    std::cout << "gate: wrote " << baseline_path << " (" << baseline.entries.size()
+              << " trace/backend entries, " << now.size() << " measured now)\n";
     return kExitOk;
   }
   const gate::GateResult result = gate::Compare(baseline, now);

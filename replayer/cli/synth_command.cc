@@ -23,7 +23,9 @@ int RunSynth(const std::vector<std::string>& args) {
       "managed heap size the workload grows toward (pressure: also the physical memory)")(
       "threads", po::value(&o.threads)->default_value(o.threads),
       "mutator threads (server-gc: also GC heaps)")(
-      "events", po::value(&o.max_events)->default_value(0), "stop after N events (0 = no cap)");
+      "events", po::value(&o.max_events)->default_value(0), "stop after N events (0 = no cap)")(
+      "loader-blocks-max", po::value(&o.loader_blocks_max)->default_value(0),
+      "live loader blocks at most, so that a long run's host heap plateaus (0 = no cap)");
   po::variables_map vm;
   if (int rc = ParseArgs(args, "vmreplay synth --profile=NAME -o OUT.pb [options]", options,
                          po::positional_options_description(), &vm);

@@ -134,5 +134,34 @@ TEST(GateCommandTest, ParallelTracesGiveTheSameFigures) {
   }
 }
 
+// A corpus split across CI jobs: each shard makes its own baseline with --traces, --merge puts
+// them together, and the merged baseline gates the whole corpus; updating one shard's traces
+// keeps the others' entries.
+TEST(GateCommandTest, ShardBaselinesMergeIntoOneThatGatesEveryTrace) {
+  const std::string dir = TempDir();
+  const std::string other = "traces/wine/random_seed1.pb";
+  for (const auto& [name, trace] : {std::pair<std::string, std::string>{"a", kTrace},
+                                    std::pair<std::string, std::string>{"b", other}}) {
+    const CliResult r = RunVmreplay("gate --baseline " + dir + "/" + name + ".json --traces " +
+                                    trace + " --backend sim --repetitions 1 --update-baseline");
+    ASSERT_EQ(r.code, 0) << r.out;
+  }
+  const std::string merged = dir + "/merged.json";
+  CliResult r = RunVmreplay("gate --baseline " + merged + " --merge " + dir + "/a.json --merge " +
+                            dir + "/b.json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("2 trace/backend entries from 2 file(s)"), std::string::npos) << r.out;
+  r = RunVmreplay("gate --baseline " + merged + " --repetitions 1 --all");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find(kTrace), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(other), std::string::npos) << r.out;
+  // Re-measuring one shard's trace into the merged baseline keeps the other's entry.
+  r = RunVmreplay("gate --baseline " + merged + " --traces " + kTrace +
+                  " --backend sim --repetitions 1 --update-baseline");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("2 trace/backend entries, 1 measured now"), std::string::npos) << r.out;
+  EXPECT_NE(ReadFile(merged).find(other), std::string::npos);
+}
+
 }  // namespace
 }  // namespace vmreplay::testing

@@ -72,8 +72,16 @@ void HostHeaps::LoadType(ClrProcess* p, uint64_t tid) {
                                ? p->HostAlloc(tid, size, level, s.file, s.line)
                                : p->HostAlloc(tid, size, level));
   }
-  // A few loader blocks die (collectible types, temporary signatures).
-  if (loader_live_.size() > 64 && r.Chance(0.1)) {
+  // A few loader blocks die (collectible types, temporary signatures); all the new ones, once
+  // the cap is reached.
+  const bool capped = shape_.loader_blocks_max != 0;
+  while (capped && loader_live_.size() > shape_.loader_blocks_max) {
+    const size_t i = r.Range(0, loader_live_.size() - 1);
+    p->HostFree(tid, loader_live_[i]);
+    loader_live_[i] = loader_live_.back();
+    loader_live_.pop_back();
+  }
+  if (!capped && loader_live_.size() > 64 && r.Chance(0.1)) {
     const size_t i = r.Range(0, loader_live_.size() - 1);
     p->HostFree(tid, loader_live_[i]);
     loader_live_[i] = loader_live_.back();

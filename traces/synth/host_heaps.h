@@ -28,6 +28,7 @@ struct HostHeapShape {
   double block_sigma = 1.1;
   double debug_alloc_share = 0.3;  // blocks allocated with DebugAlloc
   bool loader_lock_level = true;   // loader blocks at eAppDomainCritical
+  uint64_t loader_blocks_max = 0;  // SynthOptions::loader_blocks_max
 };
 
 class HostHeaps {

@@ -71,7 +71,9 @@ int GenerationFor(uint64_t collection) {
 
 void RunLinuxRegions(const SynthOptions& o, bool server, ClrProcess* p) {
   Random& r = p->rng();
-  HostHeaps host(LinuxHostHeaps());
+  HostHeapShape host_shape = LinuxHostHeaps();
+  host_shape.loader_blocks_max = o.loader_blocks_max;
+  HostHeaps host(host_shape);
   p->CreateMalloc(kMainThread);
   p->StartupComplete();  // the lifted calls carry no critical level
   const uint64_t physical = p->physical_memory();

@@ -55,7 +55,9 @@ uint64_t PhysicalMemoryFor(const SynthOptions& o) {
 
 void RunWorkstationGc(const SynthOptions& o, ClrProcess* p) {
   Random& r = p->rng();
-  HostHeaps host;
+  HostHeapShape host_shape;
+  host_shape.loader_blocks_max = o.loader_blocks_max;
+  HostHeaps host(host_shape);
   StartUp(p, &host);
   GcHeapConfig c;
   c.segment_size = GranuleUp(std::max<uint64_t>(256 * kMiB, 2 * o.heap_mb * kMiB));
@@ -87,7 +89,9 @@ void RunWorkstationGc(const SynthOptions& o, ClrProcess* p) {
 
 void RunServerGc(const SynthOptions& o, ClrProcess* p) {
   Random& r = p->rng();
-  HostHeaps host;
+  HostHeapShape host_shape;
+  host_shape.loader_blocks_max = o.loader_blocks_max;
+  HostHeaps host(host_shape);
   StartUp(p, &host);
   const uint32_t n = o.threads;
   GcHeapConfig c;
@@ -132,7 +136,9 @@ void RunServerGc(const SynthOptions& o, ClrProcess* p) {
 
 void RunPressure(const SynthOptions& o, ClrProcess* p) {
   Random& r = p->rng();
-  HostHeaps host;
+  HostHeapShape host_shape;
+  host_shape.loader_blocks_max = o.loader_blocks_max;
+  HostHeaps host(host_shape);
   StartUp(p, &host);
   const uint64_t physical = p->physical_memory();
   GcHeapConfig c;

@@ -32,6 +32,7 @@ proto::Header MakeHeader(const SynthOptions& o, const std::vector<std::string>& 
   m["synth.heap_mb"] = std::to_string(o.heap_mb);
   m["synth.threads"] = std::to_string(o.threads);
   m["synth.max_events"] = std::to_string(o.max_events);
+  if (o.loader_blocks_max != 0) m["synth.loader_blocks_max"] = std::to_string(o.loader_blocks_max);
   m["synth.generator"] = "vmreplay_synth 1";
   return h;
 }

@@ -18,6 +18,10 @@ struct SynthOptions {
   uint64_t heap_mb = 256;    // steady-state managed heap size the workload grows toward
   uint32_t threads = 4;      // mutator threads (server-gc: also the number of GC heaps)
   uint64_t max_events = 0;   // 0 = no cap
+  // Live loader blocks (type loading) at most: past it, each new type frees an old block, so a
+  // very long run's host heap plateaus as a real runtime's does. 0 = no cap (the default: the
+  // bundled traces' shape).
+  uint64_t loader_blocks_max = 0;
 };
 
 // "workstation-gc", "server-gc", "pressure", "linux-workstation", "linux-server".
