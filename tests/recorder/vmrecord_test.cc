@@ -229,6 +229,21 @@ TEST_F(VmrecordTest, RecordsExactCountsWithCoarseTiming) {
   EXPECT_GT(hooked, 0u);
 }
 
+// Compact: the same calls, timestamps in whole microseconds, latencies rounded to them.
+TEST_F(VmrecordTest, RecordsExactCountsWithCompactTiming) {
+  RecordsExactCounts(dir_, {"--timing=compact"});
+  const TraceContents root = ReadTrace(dir_ + "/counts.pb");
+  ASSERT_TRUE(root.ok) << root.error;
+  EXPECT_EQ(root.header.metadata().at("timing").rfind("compact", 0), 0u);
+  for (const Event& e : root.events) {
+    EXPECT_EQ(e.timestamp_ns % 1000, 0u) << OpName(e.op);
+    EXPECT_EQ(e.latency_ns % 1000, 0u) << OpName(e.op);
+    if (e.origin == 0) {
+      EXPECT_EQ(e.latency_ns, 0u) << OpName(e.op);
+    }
+  }
+}
+
 void RecordUntilKilled(const std::string& dir, int n,
                        const std::vector<std::string>& vmrecord_flags) {
   const std::string trace = dir + "/killed.pb";
