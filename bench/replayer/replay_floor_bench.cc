@@ -10,7 +10,8 @@
 //   BM_HeapCallsOnly    malloc/calloc/realloc/free/memalign... on glibc, nothing else;
 //   BM_HeapCallsTimed   the same with the latency metric's timing of each call as the replay
 //                       engine does it (OpClock twice, LogHistogram::Record);
-//   BM_Replay           the real thing: ReplayTrace(TRACE, sim, system heap).
+//   BM_Replay           the real thing: ReplayTrace(TRACE, sim, system heap);
+//   BM_ReplayLatencyOff the same with --latency=off (its floor: BM_HeapCallsOnly).
 // All report trace events per second (events/s, every event of the trace, the same count the
 // replay reports), so the three compare as ratios. VM calls are left out of the two floors,
 // which only flatters them.
@@ -191,12 +192,13 @@ void BM_HeapCallsTimed(benchmark::State& state) {
   Report(state, t);
 }
 
-void BM_Replay(benchmark::State& state) {
+void ReplayWith(benchmark::State& state, uint64_t latency_every) {
   const FloorTrace& t = Trace();
   ReplayOptions o;
   o.manager = "passthrough";
   o.platform = "sim";
   o.heap = "system";
+  o.latency_every = latency_every;
   for (auto _ : state) {
     ReplayMetrics m;
     const Status s = ReplayTrace(g_trace_path, o, &m);
@@ -205,9 +207,14 @@ void BM_Replay(benchmark::State& state) {
   Report(state, t);
 }
 
+void BM_Replay(benchmark::State& state) { ReplayWith(state, 1); }
+// --latency=off: no call timed, against BM_HeapCallsOnly.
+void BM_ReplayLatencyOff(benchmark::State& state) { ReplayWith(state, 0); }
+
 BENCHMARK(BM_HeapCallsOnly)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_HeapCallsTimed)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_Replay)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_ReplayLatencyOff)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
 }  // namespace
 }  // namespace vmreplay::replay
