@@ -2,7 +2,7 @@
 # Replay memory against trace length: generates synthetic CLR traces of growing length (the same
 # workload run longer: `vmreplay synth --profile=server-gc --threads 32 --events N`, with the
 # loader's live blocks capped at 20,000 so that the host heap plateaus, as a real runtime's does,
-# instead of growing with the run; uncapped, the replayed heap itself grows: 92 MiB of RSS at
+# instead of growing with the run; uncapped, the replayed heap itself grows: 90 MiB of RSS at
 # 10^7 events, 737 MiB at 10^8), replays each on sim with --latency=off, and prints the
 # replayer's peak RSS (GNU time's "Maximum resident set size") next to the event count. The
 # reader and writer hold one chunk at a time and the replay's state is the live mappings and
