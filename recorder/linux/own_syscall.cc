@@ -1,5 +1,7 @@
 #include "recorder/linux/own_syscall.h"
 
+#include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -50,6 +52,21 @@ CodeRange OwnSyscallRange() {
 #else
   return {};
 #endif
+}
+
+size_t ReadWholeFile(const char* path, char* buffer, size_t size) {
+  const long fd =
+      OwnSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC, 0, 0, 0);
+  if (fd < 0) return 0;
+  size_t used = 0;
+  while (used < size) {
+    const long n = OwnSyscall(SYS_read, fd, reinterpret_cast<long>(buffer + used),
+                              static_cast<long>(size - used), 0, 0, 0);
+    if (n <= 0) break;
+    used += static_cast<size_t>(n);
+  }
+  OwnSyscall(SYS_close, fd, 0, 0, 0, 0, 0);
+  return used;
 }
 
 }  // namespace vmreplay::recorder::preload

@@ -5,6 +5,7 @@
 // pointer alone (syscall_filter.h).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace vmreplay::recorder::preload {
@@ -19,5 +20,9 @@ struct CodeRange {
   uint64_t end = 0;
 };
 CodeRange OwnSyscallRange();
+
+// Reads the file at `path` (a small /proc file) into buffer[0, size) with plain system calls;
+// returns the bytes read (0 if it cannot be opened).
+size_t ReadWholeFile(const char* path, char* buffer, size_t size);
 
 }  // namespace vmreplay::recorder::preload

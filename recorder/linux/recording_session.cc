@@ -167,16 +167,7 @@ void EmitBytes(uint8_t op, const char* data, size_t size) {
 // collector could read /proc/<pid>/cmdline itself. Plain system calls into a static buffer.
 void EmitCommandLine() {
   static char buffer[kCommandLineMaxBytes];
-  const long fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  size_t used = 0;
-  while (used < sizeof buffer) {
-    const long n = syscall(SYS_read, fd, buffer + used, sizeof buffer - used);
-    if (n <= 0) break;
-    used += static_cast<size_t>(n);
-  }
-  syscall(SYS_close, fd);
-  EmitBytes(kWireCommandLine, buffer, used);
+  EmitBytes(kWireCommandLine, buffer, ReadWholeFile("/proc/self/cmdline", buffer, sizeof buffer));
 }
 
 uint64_t ParseHex(const char*& p, const char* end) {

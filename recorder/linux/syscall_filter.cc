@@ -1,6 +1,5 @@
 #include "recorder/linux/syscall_filter.h"
 
-#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -116,14 +115,9 @@ bool Announce(uint32_t instance, const int* guard) {
 // Whether this process's tracer is the session's (/proc/self/status TracerPid names the
 // tracing thread): a filter without that tracer would fail the traced calls with ENOSYS.
 bool TracedByCollector(uint32_t tracer_tid) {
-  const long fd = OwnSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/status"),
-                             O_RDONLY | O_CLOEXEC, 0, 0, 0);
-  if (fd < 0) return false;
   char buffer[4096];
-  const long n =
-      OwnSyscall(SYS_read, fd, reinterpret_cast<long>(buffer), sizeof buffer - 1, 0, 0, 0);
-  OwnSyscall(SYS_close, fd, 0, 0, 0, 0, 0);
-  if (n <= 0) return false;
+  const size_t n = ReadWholeFile("/proc/self/status", buffer, sizeof buffer - 1);
+  if (n == 0) return false;
   buffer[n] = '\0';
   const char* at = strstr(buffer, "TracerPid:");
   if (at == nullptr) return false;

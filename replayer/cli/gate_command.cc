@@ -37,6 +37,18 @@ Status CorpusTraces(const std::string& dir, std::vector<std::string>* out) {
   return Status::Ok();
 }
 
+// Puts `entries` into *into: an entry of the same trace and backend is replaced, the others
+// stay (before the new ones).
+void ReplaceEntries(const std::vector<gate::Entry>& entries, std::vector<gate::Entry>* into) {
+  auto replaced = [&](const gate::Entry& old) {
+    return std::any_of(entries.begin(), entries.end(), [&](const gate::Entry& e) {
+      return e.trace == old.trace && e.backend == old.backend;
+    });
+  };
+  into->erase(std::remove_if(into->begin(), into->end(), replaced), into->end());
+  into->insert(into->end(), entries.begin(), entries.end());
+}
+
 }  // namespace
 
 int RunGate(const std::vector<std::string>& args) {
@@ -101,16 +113,8 @@ int RunGate(const std::vector<std::string>& args) {
       }
       if (i == 0 && !exists) {
         baseline = shard;
-        continue;
-      }
-      for (const gate::Entry& e : shard.entries) {
-        auto same = [&](const gate::Entry& o) {
-          return o.trace == e.trace && o.backend == e.backend;
-        };
-        baseline.entries.erase(
-            std::remove_if(baseline.entries.begin(), baseline.entries.end(), same),
-            baseline.entries.end());
-        baseline.entries.push_back(e);
+      } else {
+        ReplaceEntries(shard.entries, &baseline.entries);
       }
     }
     if (const Status s = gate::SaveBaseline(baseline, baseline_path); !s.ok()) {
@@ -163,16 +167,7 @@ int RunGate(const std::vector<std::string>& args) {
     baseline.reference_backend = options.reference;
     baseline.heap = options.heap;
     baseline.repetitions = options.repetitions;
-    // Entries this run did not measure (another shard's traces) stay.
-    std::vector<gate::Entry> kept;
-    for (const gate::Entry& e : baseline.entries) {
-      bool measured = false;
-      for (const gate::Entry& n : now)
-        measured = measured || (n.trace == e.trace && n.backend == e.backend);
-      if (!measured) kept.push_back(e);
-    }
-    kept.insert(kept.end(), now.begin(), now.end());
-    baseline.entries = kept;
+    ReplaceEntries(now, &baseline.entries);  // another shard's entries stay
     if (const Status s = gate::SaveBaseline(baseline, baseline_path); !s.ok()) {
       PrintError(s.message());
       return kGateError;
